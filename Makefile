@@ -1,0 +1,69 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step they share.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Development defaults; the environment (or .env) overrides them.
+export DEBUG ?= 1
+
+VENDOR := static/vendor
+
+.PHONY: run test setup install assets migrate reference worker beat lint format messages check-deploy clean
+
+run: setup ## Set up everything and serve the site on http://127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install assets ## Set up and run the whole suite, lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: install assets migrate reference
+
+# The stamp files make a second `make run` skip what is already done.
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+assets: $(VENDOR)/.copied
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+$(VENDOR)/.copied: node_modules/.installed
+	npm run --silent vendor
+	touch $@
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+reference: install assets migrate ## Official territory referential (skipped when unchanged)
+	@if $(PY) manage.py help import_territories >/dev/null 2>&1; then $(PY) manage.py import_territories; fi
+
+worker: install ## A Celery worker (needs REDIS_URL)
+	$(VENV)/bin/celery -A alliance worker --loglevel=INFO
+
+beat: install ## Celery beat, the periodic scheduler (needs REDIS_URL)
+	$(VENV)/bin/celery -A alliance beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install ## Refresh and compile the English catalogue
+	$(PY) manage.py makemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*'
+
+check-deploy: install ## Django's deployment checklist with production-like settings
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=alliance.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,37 @@
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from .models import Declaration, DemandGroup, Founder
+
+
+def _declarations_with_text():
+    """Everything the page shows, in a fixed number of queries."""
+    return Declaration.objects.prefetch_related(
+        Prefetch("demand_groups", DemandGroup.objects.prefetch_related("demands")),
+        Prefetch("founders", Founder.objects.all()),
+        "initiators",
+    )
+
+
+@require_safe
+def home(request):
+    declaration = _declarations_with_text().current()
+    if declaration is None:
+        raise Http404("Aucune déclaration publiée.")
+    return _render_declaration(request, declaration)
+
+
+@require_safe
+def detail(request, slug):
+    declaration = get_object_or_404(_declarations_with_text(), slug=slug)
+    return _render_declaration(request, declaration)
+
+
+def _render_declaration(request, declaration):
+    return render(
+        request,
+        "declarations/detail.html",
+        {"declaration": declaration, "is_signable": declaration.is_signable()},
+    )
