@@ -1,0 +1,116 @@
+"""The official territory referential (COG and EPCI), plus territories signatories add."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .normalize import normalize
+
+
+class Territory(models.Model):
+    class Kind(models.TextChoices):
+        REGION = "region", _("Région")
+        DEPARTEMENT = "departement", _("Département")
+        COM = "com", _("Collectivité d'outre-mer")
+        METROPOLE = "metropole", _("Métropole")
+        CU = "cu", _("Communauté urbaine")
+        CA = "ca", _("Communauté d'agglomération")
+        CC = "cc", _("Communauté de communes")
+        EPT = "ept", _("Établissement public territorial")
+        COMMUNE = "commune", _("Commune")
+        PETR = "petr", _("PETR / Pays")
+        PNR = "pnr", _("Parc naturel régional")
+        SYNDICAT_MIXTE = "syndicat_mixte", _("Syndicat mixte")
+        OTHER = "autre", _("Autre")
+
+    # Kinds the official referential provides; the others are added by signatories.
+    REFERENTIAL_KINDS = frozenset(
+        {
+            Kind.REGION,
+            Kind.DEPARTEMENT,
+            Kind.COM,
+            Kind.METROPOLE,
+            Kind.CU,
+            Kind.CA,
+            Kind.CC,
+            Kind.EPT,
+            Kind.COMMUNE,
+        }
+    )
+    EPCI_KINDS = frozenset({Kind.METROPOLE, Kind.CU, Kind.CA, Kind.CC, Kind.EPT})
+    UNLISTED_KINDS = (Kind.PETR, Kind.PNR, Kind.SYNDICAT_MIXTE, Kind.OTHER)
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind)
+    code = models.CharField(
+        _("code officiel"), max_length=12, help_text=_("Code INSEE (COG) ou SIREN de l'EPCI.")
+    )
+    siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True)  # noqa: DJ001 - NULL keeps unique SIRENs optional
+    name = models.CharField(_("nom"), max_length=200)
+    departement = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind__in": ["departement", "com"]},
+        verbose_name=_("département"),
+    )
+    region = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind__in": ["region", "com"]},
+        verbose_name=_("région"),
+    )
+    epci = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes",
+        verbose_name=_("intercommunalité"),
+    )
+    population = models.PositiveIntegerField(_("population municipale"), null=True, blank=True)
+    postal_codes = models.TextField(
+        _("codes postaux"), blank=True, help_text=_("Séparés par des espaces.")
+    )
+    is_referential = models.BooleanField(
+        _("référentiel officiel"),
+        default=True,
+        help_text=_("Faux pour un territoire ajouté par un signataire."),
+    )
+    is_active = models.BooleanField(
+        _("actif"),
+        default=True,
+        help_text=_("Faux quand le territoire a disparu du référentiel (fusion…)."),
+    )
+    # Lower-case, unaccented, punctuation-free name: the same search on SQLite and PostgreSQL.
+    search_name = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territoire")
+        verbose_name_plural = _("territoires")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="territory_unique_kind_code"),
+            models.UniqueConstraint(
+                fields=["siren"], condition=Q(siren__isnull=False), name="territory_unique_siren"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_name = normalize(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """Name with kind and département, to tell apart homonyms in lists."""
+        parts = [self.get_kind_display()]
+        if self.departement_id and self.departement_id != self.pk:
+            parts.append(f"{self.departement.name} ({self.departement.code})")
+        return f"{self.name} — {', '.join(str(p) for p in parts)}"
