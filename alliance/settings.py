@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
+    "django_ratelimit",
     "alliance",
     "declarations",
     "territories",
@@ -142,7 +143,9 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env_flag("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks (no REDIS_URL) behave like queued ones: a failing email is retried
+# and logged, never turned into an error page after the signature was saved.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message queued
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -196,6 +199,14 @@ STORAGES = {
         )
     },
 }
+
+# Rate limits count in the default cache: Redis in production, shared by every
+# web process. django-ratelimit only knows django-redis by name (W001), but Django's
+# own RedisCache gives it the atomic add/incr it needs. Without REDIS_URL the
+# local-memory cache counts per process, enough for development (E003).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -8,4 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("declarations.urls")),
+    path("", include("signatures.urls")),
+    path("", include("territories.urls")),
 ]

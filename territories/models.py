@@ -44,7 +44,7 @@ class Territory(models.Model):
     code = models.CharField(
         _("code officiel"), max_length=12, help_text=_("Code INSEE (COG) ou SIREN de l'EPCI.")
     )
-    siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True)  # noqa: DJ001 - NULL keeps unique SIRENs optional
+    siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True)
     name = models.CharField(_("nom"), max_length=200)
     departement = models.ForeignKey(
         "self",

@@ -5,12 +5,15 @@ developer's machine, and fail under REQUIRE_SERVICES=1 (as in CI), so a green CI
 run means they really ran.
 """
 
+import email
 import os
+import socket
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from alliance.celery import app as celery_app
 
@@ -45,6 +48,13 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _french():
+    """Outside a request nothing activates a language; the product speaks French."""
+    with translation.override("fr"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(request):
     """Run tasks in-process unless the test asked for a real worker."""
     eager = request.node.get_closest_marker("celery_worker") is None
@@ -75,3 +85,39 @@ def _isolated_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+class _SinkHandler:
+    """aiosmtpd handler that keeps messages, and can refuse the first few."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse_next = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return "451 4.3.0 Temporary failure, try again later"
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on localhost; Django sends to it through the SMTP backend."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port; aiosmtpd checks readiness by connecting
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = _SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()

@@ -1,8 +1,12 @@
 import datetime
 
 import factory
+from django.utils import timezone
 
 from declarations.models import Declaration, Demand, DemandGroup, Founder, Network
+from signatures.models import Signature
+from territories.models import Territory
+from territories.validators import luhn_is_valid
 
 
 class NetworkFactory(factory.django.DjangoModelFactory):
@@ -53,3 +57,44 @@ class FounderFactory(factory.django.DjangoModelFactory):
     declaration = factory.SubFactory(DeclarationFactory)
     name = "Camille MARTIN"
     functions = "Présidente du réseau\nMaire de Quelquepart"
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    """A territory no referential lists: "X…" codes and no SIREN never clash with real ones."""
+
+    class Meta:
+        model = Territory
+
+    kind = Territory.Kind.OTHER
+    code = factory.Sequence(lambda n: f"X{n:04d}")
+    name = factory.Sequence(lambda n: f"Territoire test {n}")
+    is_referential = factory.LazyAttribute(lambda o: o.kind in Territory.REFERENTIAL_KINDS)
+
+
+def fake_siren(number: int) -> str:
+    """A SIREN with a valid Luhn key that no real body has ("99…" prefix)."""
+    stem = f"99{number:06d}"
+    for key in range(10):
+        if luhn_is_valid(stem + str(key)):
+            return stem + str(key)
+    raise AssertionError("unreachable: one key digit always satisfies Luhn")
+
+
+class SignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Signature
+
+    declaration = factory.SubFactory(DeclarationFactory)
+    territory = factory.SubFactory(TerritoryFactory)
+    first_name = "Dominique"
+    last_name = factory.Sequence(lambda n: f"Signataire{n}")
+    function = Signature.Function.PRESIDENT
+    email = factory.Sequence(lambda n: f"elu{n}@territoire-test.fr")
+    consents_to_publication = True
+    status = Signature.Status.PENDING
+    confirmed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status != Signature.Status.PENDING else None
+    )
+    published_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Signature.Status.PUBLISHED else None
+    )

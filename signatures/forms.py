@@ -1,0 +1,256 @@
+import re
+from urllib.parse import urlencode
+
+from django import forms
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from declarations.models import Declaration, Network
+from territories.models import Territory
+from territories.validators import validate_siren
+
+from .models import Signature
+from .services import Signatory, live_signature_for
+
+PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
+
+PUBLICATION_CONSENT = _(
+    "J'accepte que soient publiés sur ce site : le territoire, mes nom et prénom, ma "
+    "fonction, les réseaux cochés, mon commentaire et la date de signature. Mon adresse "
+    "e-mail et mon téléphone ne sont jamais publiés."
+)
+
+
+class SignatureForm(forms.Form):
+    """Validates a signature; the territory is either chosen in the referential
+    or described by the signatory ("not listed")."""
+
+    territory_query = forms.CharField(
+        label=_("Rechercher votre territoire"),
+        help_text=_("Nom, code postal, code INSEE ou SIREN. Exemple : « Toulouse », « 42000 »."),
+        required=False,
+        max_length=100,
+    )
+    territory = forms.ModelChoiceField(
+        label=_("Territoire"),
+        queryset=Territory.objects.filter(is_active=True),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("Ce territoire n'existe pas dans le référentiel.")},
+    )
+    not_listed = forms.BooleanField(
+        label=_("Mon territoire n'est pas dans la liste"), required=False
+    )
+    unlisted_kind = forms.ChoiceField(
+        label=_("Type de territoire"),
+        choices=[("", "—")] + [(k.value, k.label) for k in Territory.UNLISTED_KINDS],
+        required=False,
+    )
+    unlisted_name = forms.CharField(label=_("Nom du territoire"), max_length=200, required=False)
+    unlisted_siren = forms.CharField(
+        label=_("SIREN du territoire"),
+        help_text=_("9 chiffres, sur l'avis de situation SIRENE de la structure."),
+        max_length=11,
+        required=False,
+    )
+    unlisted_departement = forms.ModelChoiceField(
+        label=_("Département"),
+        queryset=Territory.objects.filter(
+            kind__in=[Territory.Kind.DEPARTEMENT, Territory.Kind.COM], is_active=True
+        ).order_by("code"),
+        required=False,
+    )
+
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    function = forms.ChoiceField(
+        label=_("Fonction ou mandat"), choices=Signature.Function.choices, widget=forms.RadioSelect
+    )
+    function_other = forms.CharField(
+        label=_("Précisez la fonction"), max_length=150, required=False
+    )
+    email = forms.EmailField(
+        label=_("Adresse e-mail professionnelle"),
+        error_messages={
+            "invalid": _("Saisissez une adresse e-mail valide, par exemple prenom.nom@mairie.fr.")
+        },
+        help_text=_("Un lien de confirmation y sera envoyé. Elle ne sera jamais publiée."),
+        max_length=254,
+    )
+    phone = forms.CharField(
+        label=_("Téléphone (facultatif)"),
+        max_length=25,
+        required=False,
+        help_text=_("Jamais publié."),
+    )
+    networks = forms.ModelMultipleChoiceField(
+        label=_("Votre territoire est membre de"),
+        queryset=Network.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    comment = forms.CharField(
+        label=_("Commentaire public (facultatif)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("500 caractères au plus."),
+    )
+    consents_to_publication = forms.BooleanField(
+        label=PUBLICATION_CONSENT,
+        error_messages={"required": _("La signature est publique : votre accord est nécessaire.")},
+    )
+    consents_to_news = forms.BooleanField(
+        label=_("J'accepte de recevoir des nouvelles de l'Alliance des territoires."),
+        required=False,
+    )
+    # Invisible to people (hidden by CSS and from screen readers), filled by bots.
+    website = forms.CharField(required=False, label=_("Ne pas remplir ce champ"))
+
+    def __init__(self, *args, declaration: Declaration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.declaration = declaration
+        self.fields["networks"].queryset = Network.objects.order_by("position")
+
+    # Short names for the error summary at the top of the page.
+    SUMMARY_LABELS = {
+        "territory": _("Territoire"),
+        "consents_to_publication": _("Accord de publication"),
+    }
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor id, field name, message) for each error, in the form's order."""
+        summary = []
+        for field in self:
+            anchor = {
+                "territory": "id_territory_query",
+                "function": "id_function_0",
+            }.get(field.name, field.id_for_label)
+            label = self.SUMMARY_LABELS.get(field.name, field.label)
+            summary.extend((anchor, label, error) for error in field.errors)
+        return summary
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def clean_first_name(self):
+        return _clean_person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return _clean_person_name(self.cleaned_data["last_name"])
+
+    def clean_email(self):
+        local, _at, domain = self.cleaned_data["email"].strip().rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        digits = re.sub(r"\D", "", phone)
+        if phone and (not PHONE_ALLOWED.match(phone) or not 9 <= len(digits) <= 15):
+            raise forms.ValidationError(
+                _("Numéro de téléphone invalide. Exemple : 05 61 22 29 22 ou +33 5 61 22 29 22.")
+            )
+        return phone
+
+    def clean_unlisted_siren(self):
+        siren = re.sub(r"\s", "", self.cleaned_data["unlisted_siren"])
+        if siren:
+            validate_siren(siren)
+        return siren
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("function") == Signature.Function.OTHER
+            and not cleaned.get("function_other", "").strip()
+        ):
+            self.add_error("function_other", _("Précisez votre fonction."))
+        if cleaned.get("not_listed"):
+            self._clean_unlisted(cleaned)
+        elif not cleaned.get("territory") and "territory" not in self.errors:
+            self.add_error(
+                "territory",
+                _("Choisissez votre territoire dans la liste, ou indiquez qu'il n'y figure pas."),
+            )
+        territory = self.resolved_territory()
+        if territory is not None and territory.pk:
+            self._check_not_signed(territory)
+        return cleaned
+
+    def _clean_unlisted(self, cleaned):
+        required = {
+            "unlisted_kind": _("Choisissez le type de territoire."),
+            "unlisted_name": _("Indiquez le nom du territoire."),
+            "unlisted_siren": _("Indiquez le SIREN du territoire."),
+            "unlisted_departement": _("Choisissez le département."),
+        }
+        for name, message in required.items():
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+
+    def resolved_territory(self) -> Territory | None:
+        """The chosen territory, or the known one behind an unlisted SIREN, or None."""
+        cleaned = getattr(self, "cleaned_data", {})
+        if not cleaned.get("not_listed"):
+            return cleaned.get("territory")
+        siren = cleaned.get("unlisted_siren")
+        return Territory.objects.filter(siren=siren).first() if siren else None
+
+    def _check_not_signed(self, territory: Territory) -> None:
+        live = live_signature_for(declaration=self.declaration, territory=territory)
+        if live is None:
+            return
+        field = "unlisted_siren" if self.cleaned_data.get("not_listed") else "territory"
+        self.add_error(field, already_signed_message(self.declaration, territory, live))
+
+    def signatory(self) -> Signatory:
+        data = self.cleaned_data
+        return Signatory(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            function=data["function"],
+            function_other=data["function_other"].strip()
+            if data["function"] == Signature.Function.OTHER
+            else "",
+            email=data["email"],
+            phone=data["phone"],
+            comment=data["comment"].strip(),
+            consents_to_news=data["consents_to_news"],
+        )
+
+
+def _clean_person_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not any(c.isalpha() for c in value):
+        raise forms.ValidationError(_("Indiquez un nom en lettres."))
+    return value
+
+
+def already_signed_message(declaration: Declaration, territory: Territory, live: Signature):
+    """Says when, and links to the public entry, never who or which address signed."""
+    signed_on = formats.date_format(live.confirmed_at, "j F Y") if live.confirmed_at else ""
+    if live.status == Signature.Status.PUBLISHED:
+        url = reverse("signatures:list", kwargs={"slug": declaration.slug})
+        return format_html(
+            '{} <a href="{}?{}">{}</a>',
+            _("%(territory)s a déjà signé la déclaration le %(date)s.")
+            % {"territory": territory.name, "date": signed_on},
+            url,
+            urlencode({"q": territory.name}),
+            _("Voir sa signature publique"),
+        )
+    return _(
+        "%(territory)s a déjà signé la déclaration le %(date)s ; "
+        "la signature est en cours de vérification."
+    ) % {"territory": territory.name, "date": signed_on}
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adresse e-mail utilisée pour signer"),
+        max_length=254,
+        error_messages={"invalid": _("Saisissez une adresse e-mail valide.")},
+    )

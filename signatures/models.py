@@ -1,0 +1,143 @@
+"""A territory's signature of a declaration, from submission to publication."""
+
+from django.core import signing
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from declarations.models import Declaration, Network
+from territories.models import Territory
+
+CONFIRMATION_SALT = "signatures.confirmation"
+CONFIRMATION_MAX_AGE = 7 * 24 * 3600  # seconds: a week to find the email and click
+
+
+class SignatureQuerySet(models.QuerySet):
+    def live(self):
+        """Signatures that hold their territory: confirmed or published."""
+        return self.filter(status__in=Signature.LIVE_STATUSES)
+
+    def published(self):
+        return self.filter(status=Signature.Status.PUBLISHED)
+
+    def pending(self):
+        return self.filter(status=Signature.Status.PENDING)
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente de confirmation")
+        CONFIRMED = "confirmed", _("confirmée, à modérer")
+        PUBLISHED = "published", _("publiée")
+        REJECTED = "rejected", _("refusée")
+        WITHDRAWN = "withdrawn", _("retirée")
+
+    class Function(models.TextChoices):
+        PRESIDENT = "president", _("Président·e")
+        MAIRE = "maire", _("Maire")
+        VICE_PRESIDENT = "vice_president", _("Vice-président·e")
+        CONSEILLER = "conseiller", _("Conseiller·e")
+        OTHER = "autre", _("Autre fonction")
+
+    LIVE_STATUSES = (Status.CONFIRMED, Status.PUBLISHED)
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.PROTECT, related_name="signatures"
+    )
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("territoire"),
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    function = models.CharField(_("fonction"), max_length=20, choices=Function)
+    function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
+    email = models.EmailField(_("adresse e-mail"), max_length=254)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    networks = models.ManyToManyField(
+        Network, blank=True, related_name="signatures", verbose_name=_("réseaux")
+    )
+    comment = models.TextField(_("commentaire public"), max_length=500, blank=True)
+    consents_to_publication = models.BooleanField(_("accepte la publication"), default=False)
+    consents_to_news = models.BooleanField(_("accepte de recevoir des nouvelles"), default=False)
+
+    status = models.CharField(
+        _("statut"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    submitted_at = models.DateTimeField(_("soumise le"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("refusée le"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
+
+    # The confirmation email's life: what a sweeper needs to recover a lost message.
+    confirmation_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_send_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    confirmation_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_error = models.CharField(max_length=300, blank=True, editable=False)
+
+    submitted_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            # The rule the whole product rests on: one live signature per territory.
+            # Pending rows do not count, so an unconfirmed form cannot squat a territory.
+            models.UniqueConstraint(
+                fields=["declaration", "territory"],
+                condition=Q(status__in=["confirmed", "published"]),
+                name="one_live_signature_per_territory",
+            ),
+            # Submitting the same form twice updates the pending row instead of adding one.
+            models.UniqueConstraint(
+                "declaration",
+                "territory",
+                Lower("email"),
+                condition=Q(status="pending"),
+                name="one_pending_signature_per_email_and_territory",
+            ),
+            models.CheckConstraint(
+                condition=Q(consents_to_publication=True), name="signature_consents_to_publication"
+            ),
+        ]
+        indexes = [models.Index(fields=["declaration", "status", "-published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.territory} — {self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def function_label(self) -> str:
+        if self.function == self.Function.OTHER and self.function_other:
+            return self.function_other
+        return self.get_function_display()
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+    def make_confirmation_token(self) -> str:
+        """A signed, timestamped token naming this signature; see `from_confirmation_token`."""
+        return signing.dumps({"s": self.pk}, salt=CONFIRMATION_SALT, compress=True)
+
+    @classmethod
+    def pk_from_confirmation_token(cls, token: str) -> int:
+        """The signature's pk; raises signing.SignatureExpired or signing.BadSignature.
+
+        Single use comes from the status: once confirmed, the signature is no
+        longer pending and the confirmation refuses it.
+        """
+        data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
+        return int(data["s"])

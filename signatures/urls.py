@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "signatures"
+
+urlpatterns = [
+    path("declarations/<slug:slug>/signer/", views.sign, name="sign"),
+    path("declarations/<slug:slug>/signer/merci/", views.check_inbox, name="check_inbox"),
+    path("declarations/<slug:slug>/signataires/", views.signatory_list, name="list"),
+    path("signatures/confirmer/<str:token>/", views.confirm, name="confirm"),
+    path("signatures/renvoyer/", views.resend, name="resend"),
+]

@@ -1,0 +1,209 @@
+from django.contrib import messages
+from django.core import signing
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.decorators import ratelimit
+
+from declarations.models import Declaration
+from territories.models import Territory
+from territories.normalize import normalize
+from territories.search import search_territories
+
+from . import services
+from .forms import ResendForm, SignatureForm, already_signed_message
+from .models import Signature
+
+SIGN_RATE = "20/h"  # per IP: a town hall behind one address may sign for a few bodies
+RESEND_RATE = "10/h"
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=SIGN_RATE, method="POST", block=False)
+def sign(request, slug):
+    declaration = get_object_or_404(Declaration, slug=slug)
+    if not declaration.is_signable():
+        status = 403 if request.method == "POST" else 200
+        return render(
+            request, "signatures/closed.html", {"declaration": declaration}, status=status
+        )
+    searching = request.method == "POST" and request.POST.get("action") == "search"
+    if searching:
+        # The no-JavaScript search: show results, keep what was typed, judge nothing yet.
+        form = SignatureForm(initial=_as_initial(request.POST), declaration=declaration)
+    else:
+        form = SignatureForm(request.POST or None, declaration=declaration)
+    status = 200
+    if form.is_bound:
+        if getattr(request, "limited", False):
+            messages.error(
+                request,
+                _("Trop de signatures envoyées depuis votre connexion. Réessayez dans une heure."),
+            )
+            status = 429
+        elif form.is_valid():
+            response = _record_signature(request, declaration, form)
+            if response:
+                return response
+            status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "signatures/sign.html",
+        {"declaration": declaration, "form": form, "results": _territory_results(form)},
+        status=status,
+    )
+
+
+def _as_initial(data) -> dict:
+    initial = {key: data.get(key) for key in data if key != "csrfmiddlewaretoken"}
+    initial["networks"] = data.getlist("networks")
+    return initial
+
+
+def _record_signature(request, declaration, form):
+    """Save the signature and redirect; None when the territory turned out signed."""
+    if form.is_spam:  # answer as for a person, so the bot learns nothing
+        return redirect("signatures:check_inbox", slug=declaration.slug)
+    data = form.cleaned_data
+    territory = data["territory"]
+    if data["not_listed"]:
+        territory = services.get_or_create_unlisted_territory(
+            kind=data["unlisted_kind"],
+            name=data["unlisted_name"],
+            siren=data["unlisted_siren"],
+            departement=data["unlisted_departement"],
+        )
+    try:
+        services.sign_declaration(
+            declaration=declaration,
+            territory=territory,
+            signatory=form.signatory(),
+            networks=list(data["networks"]),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except services.TerritoryAlreadySigned as exc:
+        field = "unlisted_siren" if data["not_listed"] else "territory"
+        form.add_error(field, already_signed_message(declaration, territory, exc.live))
+        return None
+    request.session["signature_email"] = data["email"]
+    return redirect("signatures:check_inbox", slug=declaration.slug)
+
+
+def _territory_results(form):
+    """Territories matching the typed query, the chosen one first, for the radios."""
+    values = form.data if form.is_bound else form.initial
+    query = values.get("territory_query") or ""
+    results = list(search_territories(query)) if len(normalize(query)) >= 2 else []
+    chosen = values.get("territory")
+    if chosen and str(chosen).isdigit() and all(str(t.pk) != str(chosen) for t in results):
+        results = (
+            list(Territory.objects.filter(pk=chosen, is_active=True).select_related("departement"))
+            + results
+        )
+    return results
+
+
+@require_safe
+def check_inbox(request, slug):
+    declaration = get_object_or_404(Declaration, slug=slug)
+    return render(
+        request,
+        "signatures/check_inbox.html",
+        {"declaration": declaration, "email": request.session.get("signature_email")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """GET shows a button; only POST confirms, because mail scanners open links."""
+    try:
+        signature_id = Signature.pk_from_confirmation_token(token)
+    except signing.SignatureExpired:
+        return _link_problem(request, "expired")
+    except signing.BadSignature:
+        return _link_problem(request, "invalid")
+    signature = (
+        Signature.objects.select_related("declaration", "territory")
+        .filter(pk=signature_id)
+        .first()
+    )
+    if signature is None:
+        return _link_problem(request, "invalid")
+    if signature.status != Signature.Status.PENDING:
+        return _link_problem(request, "used", signature)
+    if request.method == "GET":
+        return render(request, "signatures/confirm.html", {"signature": signature})
+    try:
+        signature = services.confirm_signature(signature_id=signature.pk)
+    except services.NotPending:
+        return _link_problem(request, "used", signature)
+    except services.TerritoryAlreadySigned as exc:
+        message = already_signed_message(signature.declaration, signature.territory, exc.live)
+        return _link_problem(request, "signed", signature, message=message)
+    if signature.status == Signature.Status.PUBLISHED:
+        messages.success(request, _("Merci ! Votre signature est confirmée et publiée."))
+    else:
+        messages.success(
+            request,
+            _("Merci ! Votre signature est confirmée. Elle sera publiée après vérification."),
+        )
+    return redirect(signature.declaration)
+
+
+def _link_problem(request, problem, signature=None, message=None):
+    return render(
+        request,
+        "signatures/link_problem.html",
+        {"problem": problem, "signature": signature, "message": message},
+        status=409 if problem == "signed" else 410 if problem in ("expired", "used") else 400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=RESEND_RATE, method="POST", block=False)
+def resend(request):
+    """Answers the same whether the address is known or not."""
+    form = ResendForm(request.POST or None)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            messages.error(
+                request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
+            )
+            return render(request, "signatures/resend.html", {"form": form}, status=429)
+        if form.is_valid():
+            services.resend_confirmations(email=form.cleaned_data["email"])
+            messages.success(
+                request,
+                _(
+                    "Si une signature en attente correspond à cette adresse, un nouveau lien "
+                    "de confirmation vient d'y être envoyé."
+                ),
+            )
+            return redirect("signatures:resend")
+        return render(request, "signatures/resend.html", {"form": form}, status=400)
+    return render(request, "signatures/resend.html", {"form": form})
+
+
+@require_safe
+def signatory_list(request, slug):
+    """Published signatures; the full public list (filters, live updates) builds on this."""
+    declaration = get_object_or_404(Declaration, slug=slug)
+    query = request.GET.get("q", "").strip()[:100]
+    signatures = (
+        Signature.objects.published()
+        .filter(declaration=declaration)
+        .select_related("territory__departement")
+        .prefetch_related("networks")
+        .order_by("-published_at", "-pk")
+    )
+    for word in normalize(query).split():
+        signatures = signatures.filter(territory__search_name__contains=word)
+    page = Paginator(signatures, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "signatures/list.html",
+        {"declaration": declaration, "page": page, "query": query},
+    )

@@ -1,0 +1,13 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from .search import search_territories
+
+
+@require_safe
+def search(request):
+    """Autocomplete options (htmx) or a plain results page (no JavaScript)."""
+    query = request.GET.get("q") or request.GET.get("territory_query") or ""
+    results = search_territories(query[:100])
+    template = "territories/includes/options.html" if request.htmx else "territories/search.html"
+    return render(request, template, {"query": query, "results": results})

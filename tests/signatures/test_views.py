@@ -1,0 +1,321 @@
+import datetime
+import re
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+from freezegun import freeze_time
+
+from declarations.models import Declaration
+from signatures.models import Signature
+from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def declaration():
+    return DeclarationFactory(slug="alliance-test")
+
+
+@pytest.fixture
+def territory():
+    return TerritoryFactory(name="Métropole de Testville", kind="metropole", siren=fake_siren(2))
+
+
+def _post(client, declaration, **data):
+    payload = {
+        "first_name": "Camille",
+        "last_name": "Durand",
+        "function": "president",
+        "email": "camille.durand@testville.fr",
+        "consents_to_publication": "on",
+        **data,
+    }
+    return client.post(reverse("signatures:sign", args=[declaration.slug]), payload)
+
+
+def _without_csrf(content: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
+
+
+def _confirm_url(message) -> str:
+    return re.search(r"https?://\S+/signatures/confirmer/\S+/", message.body).group(0)
+
+
+def test_sign_page_shows_the_form_with_the_territory_search(client, declaration):
+    response = client.get(reverse("signatures:sign", args=[declaration.slug]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="territory-picker"' in html
+    assert 'hx-get="/territoires/recherche/"' in html
+    assert "Mon territoire n&#x27;est pas dans la liste" in html
+    assert "Mon adresse e-mail et mon téléphone ne sont jamais publiés." in html
+    assert 'class="hp-field"' in html
+
+
+def test_submit_saves_pending_signature_and_sends_the_confirmation_email(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, declaration, territory=territory.pk, comment="Pour la relance")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signatures:check_inbox", args=[declaration.slug])
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.territory == territory
+    assert signature.comment == "Pour la relance"
+    assert signature.submitted_ip == "127.0.0.1"
+    assert signature.confirmation_send_count == 1
+    assert signature.confirmation_sent_at >= signature.confirmation_queued_at
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["camille.durand@testville.fr"]
+    assert message.subject == "Confirmez la signature de votre territoire — Métropole de Testville"
+    assert "Bonjour Camille Durand" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert _confirm_url(message) in html
+    inbox = client.get(response["Location"]).content.decode()
+    assert "camille.durand@testville.fr" in inbox
+
+
+def test_invalid_form_keeps_what_was_typed_and_says_what_is_wrong(client, declaration):
+    response = _post(
+        client,
+        declaration,
+        not_listed="on",
+        unlisted_kind="petr",
+        unlisted_name="PETR du Pays de Test",
+        unlisted_siren="123456789",
+        comment="Mon commentaire",
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce numéro SIREN n&#x27;est pas valide" in html
+    assert 'value="PETR du Pays de Test"' in html
+    assert 'value="123456789"' in html
+    assert "Mon commentaire</textarea>" in html
+    assert 'value="camille.durand@testville.fr"' in html
+    assert '<details class="mt-3" open>' in html
+    # The summary links each error to its field.
+    assert 'href="#id_unlisted_siren"' in html
+    assert Signature.objects.count() == 0
+
+
+def test_search_button_lists_territories_without_javascript_and_keeps_the_form(
+    client, declaration, territory
+):
+    response = _post(
+        client, declaration, action="search", territory_query="testville", comment="Gardé"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'type="radio" name="territory" id="territory-{territory.pk}"' in html
+    assert "Métropole de Testville — Métropole" in html
+    assert "Gardé</textarea>" in html
+    assert "is-invalid" not in html  # searching is not submitting: no error yet
+    assert Signature.objects.count() == 0
+
+
+def test_chosen_territory_stays_checked_after_an_error(client, declaration, territory):
+    response = _post(
+        client, declaration, territory=territory.pk, territory_query="testville", email="x"
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'value="{territory.pk}" data-name="Métropole de Testville" checked' in html
+
+
+def test_territory_search_answers_htmx_with_listbox_options(client, territory):
+    response = client.get(
+        reverse("territories:search"), {"territory_query": "TESTVILLE"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert 'role="listbox"' in html
+    assert f'id="territory-option-{territory.pk}"' in html
+    assert "<html" not in html
+
+
+def test_territory_search_without_htmx_is_a_full_page(client, territory):
+    html = client.get(reverse("territories:search"), {"q": "testville"}).content.decode()
+    assert "<html" in html
+    assert "Métropole de Testville" in html
+
+
+def test_resubmitting_the_same_form_does_not_duplicate(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, declaration, territory=territory.pk)
+        _post(client, declaration, territory=territory.pk, email="Camille.Durand@testville.fr")
+    assert Signature.objects.count() == 1
+    assert len(mailoutbox) == 1  # the second submit came within the resend cool-down
+
+
+def test_honeypot_pretends_success_and_saves_nothing(client, declaration, territory, mailoutbox):
+    response = _post(client, declaration, territory=territory.pk, website="http://spam.example")
+    assert response.status_code == 302
+    assert Signature.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_signed_territory_is_refused_next_to_the_field(client, declaration, territory):
+    SignatureFactory(declaration=declaration, territory=territory, status="published")
+    response = _post(client, declaration, territory=territory.pk)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="territory-errors"' in html
+    assert "Métropole de Testville a déjà signé la déclaration le" in html
+    assert Signature.objects.count() == 1
+
+
+def test_closed_declaration_shows_no_form(client):
+    declaration = DeclarationFactory(is_open=False)
+    response = client.get(reverse("signatures:sign", args=[declaration.slug]))
+    assert "Les signatures sont closes" in response.content.decode()
+    assert '<form method="post" action' not in response.content.decode()
+    assert _post(client, declaration, territory=1).status_code == 403
+
+
+def test_unlisted_territory_is_created_once_by_siren(
+    client, declaration, django_capture_on_commit_callbacks
+):
+    departement = TerritoryFactory(kind="departement", code="X12", name="Aveyron test")
+    siren = fake_siren(3)
+    data = {
+        "not_listed": "on",
+        "unlisted_kind": "petr",
+        "unlisted_name": "PETR du Pays Test",
+        "unlisted_siren": siren,
+        "unlisted_departement": departement.pk,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(client, declaration, **data).status_code == 302
+        assert _post(client, declaration, email="autre@pays-test.fr", **data).status_code == 302
+    signatures = Signature.objects.select_related("territory")
+    assert signatures.count() == 2
+    assert {s.territory.siren for s in signatures} == {siren}
+    territory = signatures[0].territory
+    assert (territory.kind, territory.is_referential) == ("petr", False)
+
+
+def test_confirmation_link_shows_a_button_and_only_post_confirms(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, declaration, territory=territory.pk)
+    url = _confirm_url(mailoutbox[0])
+    page = client.get(url)
+    assert "Je confirme la signature de mon territoire" in page.content.decode()
+    assert Signature.objects.get().status == Signature.Status.PENDING  # a scanner's GET
+    response = client.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == declaration.get_absolute_url()
+    assert "Elle sera publiée après vérification" in response.content.decode()
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.CONFIRMED
+    assert signature.confirmed_at is not None
+    assert signature.published_at is None
+
+
+def test_post_moderation_publishes_on_confirmation_and_counts(
+    client, territory, django_capture_on_commit_callbacks
+):
+    declaration = DeclarationFactory(moderation=Declaration.Moderation.POST)
+    signature = SignatureFactory(declaration=declaration, territory=territory)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("signatures:confirm", args=[signature.make_confirmation_token()]))
+    signature.refresh_from_db()
+    declaration.refresh_from_db()
+    assert signature.status == Signature.Status.PUBLISHED
+    assert signature.published_at is not None
+    assert declaration.signature_count == 1
+
+
+def test_reused_link_says_already_used(client, declaration, territory):
+    signature = SignatureFactory(declaration=declaration, territory=territory)
+    url = reverse("signatures:confirm", args=[signature.make_confirmation_token()])
+    client.post(url)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 410
+        assert "Ce lien a déjà servi" in response.content.decode()
+    assert Signature.objects.get().status == Signature.Status.CONFIRMED
+
+
+def test_expired_link_offers_to_resend(client, declaration, territory):
+    signature = SignatureFactory(declaration=declaration, territory=territory)
+    with freeze_time(datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(days=8)):
+        token = signature.make_confirmation_token()
+    response = client.post(reverse("signatures:confirm", args=[token]))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Ce lien a expiré" in html
+    assert reverse("signatures:resend") in html
+    assert Signature.objects.get().status == Signature.Status.PENDING
+
+
+def test_forged_link_is_refused(client, declaration, territory):
+    signature = SignatureFactory(declaration=declaration, territory=territory)
+    forged = signing.dumps({"s": signature.pk}, salt="another.salt", compress=True)
+    for token in (forged, "nimportequoi", signature.make_confirmation_token()[:-2] + "xx"):
+        response = client.post(reverse("signatures:confirm", args=[token]))
+        assert response.status_code == 400
+        assert "Ce lien n'est pas valide" in response.content.decode()
+    assert Signature.objects.get().status == Signature.Status.PENDING
+
+
+def test_confirming_when_the_territory_was_signed_meanwhile(client, declaration, territory):
+    SignatureFactory(declaration=declaration, territory=territory, status="confirmed")
+    late = SignatureFactory(declaration=declaration, territory=territory)
+    response = client.post(reverse("signatures:confirm", args=[late.make_confirmation_token()]))
+    assert response.status_code == 409
+    assert "Ce territoire a déjà signé" in response.content.decode()
+    late.refresh_from_db()
+    assert late.status == Signature.Status.PENDING
+
+
+def test_resend_answers_the_same_for_known_and_unknown_addresses(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    SignatureFactory(declaration=declaration, territory=territory, email="connu@testville.fr")
+    url = reverse("signatures:resend")
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(url, {"email": "CONNU@testville.fr"}, follow=True)
+        unknown = client.post(url, {"email": "inconnu@testville.fr"}, follow=True)
+    assert _without_csrf(known.content) == _without_csrf(unknown.content)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["connu@testville.fr"]
+
+
+def test_resend_rejects_a_malformed_address(client):
+    response = client.post(reverse("signatures:resend"), {"email": "nope"})
+    assert response.status_code == 400
+    assert "Saisissez une adresse e-mail valide." in response.content.decode()
+
+
+def test_signing_is_rate_limited_per_address(client, declaration, territory):
+    for _ in range(20):
+        _post(client, declaration, territory=territory.pk, email="x")
+    response = _post(client, declaration, territory=territory.pk)
+    assert response.status_code == 429
+    assert "Trop de signatures envoyées depuis votre connexion" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
+def test_public_list_shows_published_signatures_without_email(client, declaration, territory):
+    SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        status="published",
+        email="prive@testville.fr",
+        phone="05 61 00 00 00",
+        comment="Engagés !",
+    )
+    SignatureFactory(declaration=declaration, status="pending", email="attente@x.fr")
+    html = client.get(reverse("signatures:list", args=[declaration.slug])).content.decode()
+    assert "Métropole de Testville" in html
+    assert "Engagés !" in html
+    assert "1 signature publiée" in html
+    assert "@" not in html.split("<main", 1)[1]
+    assert "05 61" not in html
