@@ -160,8 +160,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Email: files under var/mail/ unless EMAIL_URL names a real server.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-vars().update(EMAIL_CONFIG)
+EMAIL_URL = env.str("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'mail'}"
+if EMAIL_URL.startswith("filemail://"):
+    # django-environ drops the leading "/" of an absolute path; read it ourselves.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / EMAIL_URL.removeprefix("filemail://")
+else:
+    vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Alliance des territoires <ne-pas-repondre@localhost>"
 )

@@ -99,6 +99,8 @@ class Territory(models.Model):
                 fields=["siren"], condition=Q(siren__isnull=False), name="territory_unique_siren"
             ),
         ]
+        # (kind, code) is unique, but the search looks a code up without its kind.
+        indexes = [models.Index(fields=["code"], name="territory_code_idx")]
 
     def __str__(self) -> str:
         return self.name

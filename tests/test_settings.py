@@ -45,6 +45,7 @@ def test_production_settings_pass_the_deployment_checklist():
 def test_development_generates_and_keeps_a_secret_key(tmp_path):
     first = _manage(
         "shell",
+        "-v0",
         "-c",
         "from django.conf import settings; print(settings.SECRET_KEY)",
         DEBUG="1",
@@ -52,6 +53,7 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path):
     )
     second = _manage(
         "shell",
+        "-v0",
         "-c",
         "from django.conf import settings; print(settings.SECRET_KEY)",
         DEBUG="1",
@@ -66,3 +68,30 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path):
 def test_bad_boolean_in_environment_fails_loudly():
     result = _manage("check", DEBUG="peut-etre")
     assert result.returncode != 0
+
+
+def test_emails_default_to_files_under_var_mail(tmp_path):
+    code = (
+        "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH)"
+    )
+    result = _manage("shell", "-v0", "-c", code, DEBUG="1", VAR_DIR=str(tmp_path), EMAIL_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.filebased.EmailBackend",
+        str(tmp_path / "mail"),
+    ]
+
+
+def test_email_url_configures_smtp():
+    code = (
+        "from django.conf import settings; "
+        "print(settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)"
+    )
+    result = _manage(
+        "shell", "-v0", "-c", code, DEBUG="1", EMAIL_URL="smtp://mail.example.org:2525"
+    )
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example.org",
+        "2525",
+    ]
