@@ -1,34 +1,390 @@
-from django.contrib import admin
+"""Moderation in the admin: queue, flags, decisions with reasons, audit trail, exports."""
 
-from .models import Signature
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export import fields, resources
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ExportForm
+
+from territories.models import Territory
+
+from . import services
+from .models import Flag, ModerationEvent, ModerationQueue, Signature
+
+Action = ModerationEvent.Action
 
 
-@admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class TerritoryKindFilter(admin.SimpleListFilter):
+    title = _("type de territoire")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return Territory.Kind.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(territory__kind=self.value()) if self.value() else queryset
+
+
+class RegionFilter(admin.SimpleListFilter):
+    title = _("région")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        regions = Territory.objects.filter(kind__in=[Territory.Kind.REGION, Territory.Kind.COM])
+        return [(str(r.pk), r.name) for r in regions.order_by("name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(territory__region_id=self.value()) if self.value() else queryset
+
+
+class FlagFilter(admin.SimpleListFilter):
+    title = _("signal")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return [*Flag.Code.choices, ("none", _("Aucun signal"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        flags = Flag.objects.filter(signature=OuterRef("pk"))
+        if self.value() == "none":
+            return queryset.filter(~Exists(flags))
+        return queryset.filter(Exists(flags.filter(code=self.value())))
+
+
+class FlagInline(admin.TabularInline):
+    model = Flag
+    fields = ["code", "detail", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ModerationEventInline(admin.TabularInline):
+    """The audit trail, shown and never editable."""
+
+    model = ModerationEvent
+    fields = ["created_at", "action", "actor", "from_status", "to_status", "reason", "note"]
+    readonly_fields = [*fields, "notified_at"]
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SignatureResource(resources.ModelResource):
+    """Every field, with the territory spelt out, for CSV and XLSX exports."""
+
+    territory_name = fields.Field(attribute="territory__name", column_name="territoire")
+    territory_kind = fields.Field(column_name="type de territoire")
+    territory_code = fields.Field(attribute="territory__code", column_name="code officiel")
+    territory_siren = fields.Field(attribute="territory__siren", column_name="SIREN")
+    departement = fields.Field(attribute="territory__departement__name", column_name="département")
+    region = fields.Field(attribute="territory__region__name", column_name="région")
+    population = fields.Field(attribute="territory__population", column_name="population")
+    network_names = fields.Field(column_name="réseaux")
+    flag_codes = fields.Field(column_name="signaux")
+
+    class Meta:
+        model = Signature
+        exclude = ["networks"]
+
+    def dehydrate_territory_kind(self, signature):
+        return signature.territory.get_kind_display()
+
+    def dehydrate_network_names(self, signature):
+        return ", ".join(n.short_name for n in signature.networks.all())
+
+    def dehydrate_flag_codes(self, signature):
+        return ", ".join(f.code for f in signature.flags.all())
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Motif"), choices=ModerationEvent.Reason.choices)
+    note = forms.CharField(
+        label=_("Précisions (envoyées au signataire)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1000,
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == ModerationEvent.Reason.OTHER and not cleaned.get("note"):
+            self.add_error("note", _("Précisez le motif."))
+        return cleaned
+
+
+@admin.display(description=_("signaux"))
+def flag_list(signature):
+    return ", ".join(str(flag) for flag in signature.flags.all()) or "—"
+
+
+class SignatureAdminBase(admin.ModelAdmin):
+    """Read-only rows; the status only changes through the moderation actions."""
+
     list_display = [
         "territory",
-        "full_name",
-        "function",
+        "territory_kind",
+        "territory_place",
+        "signatory",
+        "function_label",
         "email",
         "status",
+        flag_list,
         "submitted_at",
         "confirmed_at",
     ]
-    list_filter = ["status", "declaration"]
-    list_select_related = ["territory"]
-    search_fields = ["last_name", "first_name", "email", "territory__name", "territory__siren"]
-    raw_id_fields = ["territory"]
+    list_filter = [
+        "status",
+        "declaration",
+        TerritoryKindFilter,
+        RegionFilter,
+        "networks",
+        FlagFilter,
+    ]
+    search_fields = [
+        "first_name",
+        "last_name",
+        "email",
+        "territory__name",
+        "territory__siren",
+        "territory__code",
+    ]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["territory__departement", "territory__region", "declaration"]
+    list_per_page = 100
+    actions = ["approve", "reject", "withdraw", "resend_confirmation", "anonymise"]
+    inlines = [FlagInline, ModerationEventInline]
+    exclude = ["networks"]
     readonly_fields = [
+        "declaration",
+        "territory",
+        "first_name",
+        "last_name",
+        "function",
+        "function_other",
+        "email",
+        "phone",
+        "network_names",
+        "comment",
+        "consents_to_publication",
+        "consents_to_news",
+        "status",
         "submitted_at",
         "confirmed_at",
         "published_at",
         "rejected_at",
         "withdrawn_at",
+        "anonymised_at",
+        "fill_seconds",
+        "submitted_ip",
         "confirmation_queued_at",
         "confirmation_sent_at",
         "confirmation_send_count",
         "confirmation_failed_at",
         "confirmation_error",
-        "submitted_ip",
     ]
-    date_hierarchy = "submitted_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("flags", "networks")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions go through the actions, which keep the audit trail
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # anonymise instead: the territory and date still count
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("signatures.moderate_signature")
+
+    @admin.display(description=_("type"), ordering="territory__kind")
+    def territory_kind(self, signature):
+        return signature.territory.get_kind_display()
+
+    @admin.display(description=_("département / région"))
+    def territory_place(self, signature):
+        territory = signature.territory
+        parts = [t.name for t in (territory.departement, territory.region) if t]
+        return " / ".join(dict.fromkeys(parts)) or "—"
+
+    @admin.display(description=_("signataire"), ordering="last_name")
+    def signatory(self, signature):
+        return signature.full_name
+
+    @admin.display(description=_("fonction"))
+    def function_label(self, signature):
+        return signature.function_label
+
+    @admin.display(description=_("réseaux"))
+    def network_names(self, signature):
+        return ", ".join(n.short_name for n in signature.networks.all()) or "—"
+
+    @admin.action(description=_("Publier"), permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._change_status(request, queryset, Action.APPROVE)
+
+    @admin.action(description=_("Refuser (avec un motif)…"), permissions=["moderate"])
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._change_status(request, queryset, Action.REJECT, **form.cleaned_data)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Refuser des signatures"),
+            "opts": self.opts,
+            "queryset": queryset.select_related("territory"),
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/signatures/reject.html", context)
+
+    @admin.action(description=_("Retirer à la demande du signataire"), permissions=["moderate"])
+    def withdraw(self, request, queryset):
+        self._change_status(request, queryset, Action.WITHDRAW)
+
+    @admin.action(description=_("Renvoyer le lien de confirmation"), permissions=["moderate"])
+    def resend_confirmation(self, request, queryset):
+        sent = sum(
+            services.resend_confirmation(signature_id=pk, actor=request.user)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d lien renvoyé (seules les signatures en attente en reçoivent).",
+                "%(count)d liens renvoyés (seules les signatures en attente en reçoivent).",
+                sent,
+            )
+            % {"count": sent},
+        )
+
+    @admin.action(
+        description=_("Anonymiser (efface les données personnelles)"), permissions=["moderate"]
+    )
+    def anonymise(self, request, queryset):
+        pks = list(queryset.values_list("pk", flat=True))
+        for pk in pks:
+            services.anonymise_signature(signature_id=pk, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d signature anonymisée.", "%(count)d signatures anonymisées.", len(pks)
+            )
+            % {"count": len(pks)},
+        )
+
+    def _change_status(self, request, queryset, action, **decision):
+        """Apply one decision to each signature; report what was done and what was refused."""
+        done, not_allowed, taken = 0, 0, []
+        for signature in queryset.select_related("territory"):
+            try:
+                services.change_status(
+                    signature_id=signature.pk, action=action, actor=request.user, **decision
+                )
+                done += 1
+            except services.InvalidTransition:
+                not_allowed += 1
+            except services.TerritoryAlreadySigned:
+                taken.append(signature.territory.name)
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d signature traitée.", "%(count)d signatures traitées.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if not_allowed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d signature ignorée : son statut ne permet pas cette action.",
+                    "%(count)d signatures ignorées : leur statut ne permet pas cette action.",
+                    not_allowed,
+                )
+                % {"count": not_allowed},
+                messages.WARNING,
+            )
+        if taken:
+            self.message_user(
+                request,
+                _("Refusé : ces territoires ont déjà une signature publiée ou confirmée : %s")
+                % ", ".join(taken),
+                messages.ERROR,
+            )
+
+
+@admin.register(Signature)
+class SignatureAdmin(ExportMixin, SignatureAdminBase):
+    resource_classes = [SignatureResource]
+    export_formats = [CSV, XLSX]
+    export_form_class = ExportForm  # every field, no per-field picking
+
+    def init_request_context_data(self, request, form):
+        # The export form posts back to this URL, keeping the changelist's filters.
+        context = super().init_request_context_data(request, form)
+        context["export_url"] = request.get_full_path()
+        return context
+
+    def get_export_queryset(self, request):
+        return (
+            super()
+            .get_export_queryset(request)
+            .select_related("territory__departement", "territory__region")
+            .prefetch_related("networks", "flags")
+        )
+
+
+@admin.register(ModerationQueue)
+class ModerationQueueAdmin(SignatureAdminBase):
+    """Confirmed signatures awaiting a decision, oldest first."""
+
+    list_filter = [f for f in SignatureAdminBase.list_filter if f != "status"]
+    ordering = ["confirmed_at", "pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Signature.Status.CONFIRMED)
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "action",
+        "signature",
+        "actor",
+        "from_status",
+        "to_status",
+        "reason",
+    ]
+    list_filter = ["action", "reason"]
+    list_select_related = ["signature__territory", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

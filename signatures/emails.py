@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .models import CONFIRMATION_MAX_AGE, Signature
+from .models import CONFIRMATION_MAX_AGE, ModerationEvent, Signature
 
 
 def _send(template: str, context: dict, to: str) -> None:
@@ -31,6 +31,28 @@ def send_confirmation(signature: Signature) -> None:
             "confirm_url": f"{settings.SITE_URL}{path}",
             "resend_url": f"{settings.SITE_URL}{reverse('signatures:resend')}",
             "valid_days": CONFIRMATION_MAX_AGE // 86400,
+        },
+        to=signature.email,
+    )
+
+
+def send_decision(event: ModerationEvent) -> None:
+    """The signatory learns the moderators' decision: published, or refused and why."""
+    signature = event.signature
+    template = {
+        ModerationEvent.Action.APPROVE: "signature-published",
+        ModerationEvent.Action.REJECT: "signature-rejected",
+    }[event.action]
+    list_path = reverse("signatures:list", kwargs={"slug": signature.declaration.slug})
+    _send(
+        template,
+        {
+            "signature": signature,
+            "declaration": signature.declaration,
+            "territory": signature.territory,
+            "event": event,
+            "list_url": f"{settings.SITE_URL}{list_path}",
+            "contact_email": settings.CONTACT_EMAIL,
         },
         to=signature.email,
     )

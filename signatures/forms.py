@@ -1,7 +1,9 @@
 import re
+import time
 from urllib.parse import urlencode
 
 from django import forms
+from django.core import signing
 from django.urls import reverse
 from django.utils import formats
 from django.utils.html import format_html
@@ -14,6 +16,7 @@ from territories.validators import validate_siren
 from .models import Signature
 from .services import Signatory, live_signature_for
 
+STARTED_SALT = "signatures.form-started"
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
 
 PUBLICATION_CONSENT = _(
@@ -108,11 +111,24 @@ class SignatureForm(forms.Form):
     )
     # Invisible to people (hidden by CSS and from screen readers), filled by bots.
     website = forms.CharField(required=False, label=_("Ne pas remplir ce champ"))
+    # When the form was first shown, signed: how long filling it took is a moderation hint.
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, declaration: Declaration, **kwargs):
         super().__init__(*args, **kwargs)
         self.declaration = declaration
         self.fields["networks"].queryset = Network.objects.order_by("position")
+        self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
+
+    def fill_seconds(self) -> int | None:
+        """Seconds since the form was first shown; None when the stamp is missing or forged."""
+        try:
+            started = signing.loads(
+                self.cleaned_data.get("started", ""), salt=STARTED_SALT, max_age=86400
+            )
+        except signing.BadSignature:
+            return None
+        return max(0, int(time.time() - float(started)))
 
     # Short names for the error summary at the top of the page.
     SUMMARY_LABELS = {
@@ -219,6 +235,7 @@ class SignatureForm(forms.Form):
             phone=data["phone"],
             comment=data["comment"].strip(),
             consents_to_news=data["consents_to_news"],
+            fill_seconds=self.fill_seconds(),
         )
 
 

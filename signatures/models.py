@@ -1,5 +1,6 @@
 """A territory's signature of a declaration, from submission to publication."""
 
+from django.conf import settings
 from django.core import signing
 from django.db import models
 from django.db.models import Q
@@ -82,6 +83,10 @@ class Signature(models.Model):
     confirmation_error = models.CharField(max_length=300, blank=True, editable=False)
 
     submitted_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    fill_seconds = models.PositiveIntegerField(
+        _("durée de saisie (s)"), null=True, blank=True, help_text=_("Inconnue si vide.")
+    )
+    anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -110,12 +115,18 @@ class Signature(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["declaration", "status", "-published_at"])]
+        permissions = [
+            ("moderate_signature", _("Peut modérer les signatures")),
+            ("export_signature", _("Peut exporter les signatures")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.territory} — {self.first_name} {self.last_name}"
 
     @property
     def full_name(self) -> str:
+        if self.anonymised_at:
+            return str(_("Signataire anonymisé·e"))
         return f"{self.first_name} {self.last_name}"
 
     @property
@@ -141,3 +152,86 @@ class Signature(models.Model):
         """
         data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
         return int(data["s"])
+
+
+class Flag(models.Model):
+    """A hint for moderators, computed at submission and confirmation; never blocks."""
+
+    class Code(models.TextChoices):
+        WEBMAIL = "webmail", _("Messagerie grand public")
+        UNLISTED_TERRITORY = "unlisted", _("Territoire hors référentiel")
+        DOMAIN_BURST = "domain_burst", _("Même domaine e-mail, plusieurs territoires")
+        IP_BURST = "ip_burst", _("Même adresse IP, plusieurs territoires")
+        TOO_FAST = "too_fast", _("Formulaire rempli trop vite")
+        MARKUP = "markup", _("Lien ou balise dans le texte")
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(_("signal"), max_length=20, choices=Code)
+    detail = models.CharField(_("détail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("signal")
+        verbose_name_plural = _("signaux")
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "code"], name="one_flag_per_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class ModerationEvent(models.Model):
+    """The audit trail: one row per decision or status change, never edited."""
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmation par le signataire")
+        APPROVE = "approve", _("Publication")
+        REJECT = "reject", _("Refus")
+        WITHDRAW = "withdraw", _("Retrait à la demande du signataire")
+        RESEND = "resend", _("Renvoi du lien de confirmation")
+        ANONYMISE = "anonymise", _("Anonymisation")
+
+    class Reason(models.TextChoices):
+        NOT_REPRESENTATIVE = "not_representative", _("La personne ne représente pas ce territoire")
+        WRONG_TERRITORY = "wrong_territory", _("Territoire mal identifié ou inexistant")
+        DUPLICATE = "duplicate", _("Doublon d'une autre signature")
+        ABUSIVE = "abusive", _("Signature fantaisiste ou abusive")
+        INAPPROPRIATE_COMMENT = "comment", _("Commentaire inapproprié")
+        OTHER = "other", _("Autre motif")
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    reason = models.CharField(_("motif"), max_length=30, choices=Reason, blank=True)
+    note = models.TextField(_("précisions"), blank=True, max_length=1000)
+    from_status = models.CharField(_("statut avant"), max_length=10, choices=Signature.Status)
+    to_status = models.CharField(_("statut après"), max_length=10, choices=Signature.Status)
+    created_at = models.DateTimeField(_("le"), default=timezone.now, db_index=True)
+    # The signatory's email about this decision: set once sent, so a retry sends once.
+    notified_at = models.DateTimeField(_("signataire prévenu le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("décision de modération")
+        verbose_name_plural = _("journal de modération")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} — {self.signature_id}"
+
+
+class ModerationQueue(Signature):
+    """The same signatures, as the moderators' work list (see admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("signature à modérer")
+        verbose_name_plural = _("file de modération")

@@ -11,7 +11,8 @@ from django.utils import timezone
 from declarations.models import Declaration, Network
 from territories.models import Territory
 
-from .models import Signature
+from . import flags
+from .models import ModerationEvent, Signature
 
 # A second identical submission within this delay does not send a second email.
 RESEND_COOLDOWN = datetime.timedelta(minutes=2)
@@ -25,8 +26,8 @@ class TerritoryAlreadySigned(Exception):
         self.live = live
 
 
-class NotPending(Exception):
-    """The signature was confirmed, rejected or withdrawn already."""
+class InvalidTransition(Exception):
+    """The action is not allowed from the signature's current status."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +40,7 @@ class Signatory:
     phone: str
     comment: str
     consents_to_news: bool
+    fill_seconds: int | None = None
 
 
 def live_signature_for(*, declaration: Declaration, territory: Territory) -> Signature | None:
@@ -88,7 +90,7 @@ def sign_declaration(
 
     Side effects: creates the pending signature, or updates the pending one the
     same address already made for this territory (a re-submitted form never
-    duplicates); sets `confirmation_queued_at`; after commit, queues the
+    duplicates); computes its flags; sets `confirmation_queued_at`; after commit, queues the
     `signatures.send_confirmation_email` task unless one was queued moments ago.
     Raises TerritoryAlreadySigned when the territory has a live signature.
     """
@@ -104,6 +106,7 @@ def sign_declaration(
         "consents_to_news": signatory.consents_to_news,
         "consents_to_publication": True,
         "submitted_ip": ip,
+        "fill_seconds": signatory.fill_seconds,
     }
     with transaction.atomic():
         live = live_signature_for(declaration=declaration, territory=territory)
@@ -121,8 +124,9 @@ def sign_declaration(
         else:
             for name, value in fields.items():
                 setattr(signature, name, value)
-            signature.save(update_fields=[*fields, "submitted_at"])
+            signature.save(update_fields=list(fields))
         signature.networks.set(networks)
+        flags.refresh_flags(signature)
         recently_queued = (
             signature.confirmation_queued_at
             and now - signature.confirmation_queued_at < RESEND_COOLDOWN
@@ -170,39 +174,171 @@ def resend_confirmations(*, email: str) -> int:
     return queued
 
 
-def confirm_signature(*, signature_id: int) -> Signature:
-    """Confirm the signatory's email: pending → confirmed, or → published when the
-    declaration is moderated after publication.
+Status = Signature.Status
+Action = ModerationEvent.Action
 
-    Side effects: sets `confirmed_at` (and `published_at`); after commit, queues
-    the recount of the declaration's published signatures when published.
-    Raises NotPending when the link was used already or the signature was
-    moderated, and TerritoryAlreadySigned when another signature of the same
-    territory won the race (the database's partial unique index decides).
+# Which statuses each action may leave from, and where it leads (None: decided
+# by the declaration's moderation mode).
+TRANSITIONS = {
+    Action.CONFIRM: ({Status.PENDING}, None),
+    Action.APPROVE: ({Status.CONFIRMED, Status.REJECTED}, Status.PUBLISHED),
+    Action.REJECT: ({Status.PENDING, Status.CONFIRMED, Status.PUBLISHED}, Status.REJECTED),
+    Action.WITHDRAW: (
+        {Status.PENDING, Status.CONFIRMED, Status.PUBLISHED, Status.REJECTED},
+        Status.WITHDRAWN,
+    ),
+}
+TIMESTAMP_FOR = {
+    Status.CONFIRMED: "confirmed_at",
+    Status.PUBLISHED: "published_at",
+    Status.REJECTED: "rejected_at",
+    Status.WITHDRAWN: "withdrawn_at",
+}
+# Decisions the signatory hears about by email.
+NOTIFIED_ACTIONS = {Action.APPROVE, Action.REJECT}
+
+
+def change_status(
+    *,
+    signature_id: int,
+    action: str,
+    actor=None,
+    reason: str = "",
+    note: str = "",
+) -> Signature:
+    """The one function that changes a signature's status.
+
+    Side effects: locks the row; checks the action is allowed from the current
+    status (else InvalidTransition); sets the status and the timestamp of the
+    new step (a confirmation also sets `confirmed_at`, and `published_at` when
+    the declaration publishes without moderation); records a ModerationEvent;
+    on confirmation, recomputes the flags that depend on other signatures;
+    after commit, queues the recount of published signatures when publication
+    changed, and the signatory's email for approvals and rejections.
+    Raises TerritoryAlreadySigned when the territory already has a live
+    signature: the database's partial unique index decides, even under races.
     """
     now = timezone.now()
+    sources, target = TRANSITIONS[action]
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
-            .select_related("declaration")
+            .select_related("declaration", "territory")
             .get(pk=signature_id)
         )
-        if signature.status != Signature.Status.PENDING:
-            raise NotPending(signature.status)
-        publish = signature.declaration.moderation == Declaration.Moderation.POST
-        signature.status = Signature.Status.PUBLISHED if publish else Signature.Status.CONFIRMED
-        signature.confirmed_at = now
-        signature.published_at = now if publish else None
+        previous = signature.status
+        if previous not in sources:
+            raise InvalidTransition(previous)
+        if target is None:
+            post = signature.declaration.moderation == Declaration.Moderation.POST
+            target = Status.PUBLISHED if post else Status.CONFIRMED
+        signature.status = target
+        updated = ["status"]
+        if action == Action.CONFIRM:
+            signature.confirmed_at = now
+            updated.append("confirmed_at")
+        stamp = TIMESTAMP_FOR[target]
+        setattr(signature, stamp, now)
+        updated.append(stamp)
         try:
             with transaction.atomic():
-                signature.save(update_fields=["status", "confirmed_at", "published_at"])
+                signature.save(update_fields=sorted(set(updated)))
         except IntegrityError:
             live = live_signature_for(
                 declaration=signature.declaration, territory=signature.territory
             )
             raise TerritoryAlreadySigned(live) from None
-        if publish:
+        event = ModerationEvent.objects.create(
+            signature=signature,
+            actor=actor,
+            action=action,
+            reason=reason,
+            note=note,
+            from_status=previous,
+            to_status=target,
+            created_at=now,
+        )
+        if action == Action.CONFIRM:
+            flags.refresh_flags(signature)
+        if Status.PUBLISHED in (previous, target):
             queue_signature_count(signature.declaration_id)
+        if action in NOTIFIED_ACTIONS:
+            _queue_decision_email(event.pk)
+    return signature
+
+
+def confirm_signature(*, signature_id: int) -> Signature:
+    """The signatory's click on the emailed link; see change_status."""
+    return change_status(signature_id=signature_id, action=Action.CONFIRM)
+
+
+def _queue_decision_email(event_id: int) -> None:
+    from .tasks import send_decision_email
+
+    transaction.on_commit(lambda: send_decision_email.delay(event_id))
+
+
+def resend_confirmation(*, signature_id: int, actor) -> bool:
+    """A moderator sends a pending signature its link again.
+
+    Side effects: as resend_confirmations, for one signature, plus an audit
+    event. Returns False (and does nothing) when it is not pending.
+    """
+    with transaction.atomic():
+        signature = Signature.objects.pending().select_for_update().filter(pk=signature_id).first()
+        if signature is None:
+            return False
+        _queue_confirmation(signature, timezone.now())
+        ModerationEvent.objects.create(
+            signature=signature,
+            actor=actor,
+            action=Action.RESEND,
+            from_status=signature.status,
+            to_status=signature.status,
+        )
+    return True
+
+
+def anonymise_signature(*, signature_id: int, actor) -> Signature:
+    """Erase what identifies the signatory; keep territory, networks and dates for counts.
+
+    Side effects: a pending signature is withdrawn first (it can no longer be
+    confirmed by anyone); names, function wording, email, phone, comment and
+    IP are erased; flags, which quote personal data, are deleted; records an
+    audit event. Idempotent.
+    """
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if signature.anonymised_at:
+            return signature
+        if signature.status == Status.PENDING:
+            change_status(signature_id=signature_id, action=Action.WITHDRAW, actor=actor)
+            signature.refresh_from_db()
+        previous = signature.status
+        signature.first_name = signature.last_name = signature.function_other = ""
+        signature.email = signature.phone = signature.comment = ""
+        signature.submitted_ip = None
+        signature.anonymised_at = timezone.now()
+        signature.save(
+            update_fields=[
+                "first_name",
+                "last_name",
+                "function_other",
+                "email",
+                "phone",
+                "comment",
+                "submitted_ip",
+                "anonymised_at",
+            ]
+        )
+        signature.flags.all().delete()
+        ModerationEvent.objects.create(
+            signature=signature,
+            actor=actor,
+            action=Action.ANONYMISE,
+            from_status=previous,
+            to_status=signature.status,
+        )
     return signature
 
 

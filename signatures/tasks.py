@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import emails, services
-from .models import Signature
+from .models import ModerationEvent, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,26 @@ def _already_sent(signature: Signature) -> bool:
 @shared_task(name="signatures.update_signature_count")
 def update_signature_count(declaration_id: int) -> None:
     services.update_signature_count(declaration_id=declaration_id)
+
+
+@shared_task(
+    name="signatures.send_decision_email",
+    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_decision_email(event_id: int) -> None:
+    """Tell the signatory about a moderation decision, once: `notified_at` is the guard."""
+    with transaction.atomic():
+        event = (
+            ModerationEvent.objects.select_for_update(of=("self",))
+            .select_related("signature__declaration", "signature__territory")
+            .filter(pk=event_id, notified_at__isnull=True)
+            .first()
+        )
+        if event is None or not event.signature.email:  # sent already, or anonymised
+            return
+        emails.send_decision(event)
+        ModerationEvent.objects.filter(pk=event_id).update(notified_at=timezone.now())

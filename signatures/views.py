@@ -138,7 +138,7 @@ def confirm(request, token):
         return render(request, "signatures/confirm.html", {"signature": signature})
     try:
         signature = services.confirm_signature(signature_id=signature.pk)
-    except services.NotPending:
+    except services.InvalidTransition:
         return _link_problem(request, "used", signature)
     except services.TerritoryAlreadySigned as exc:
         message = already_signed_message(signature.declaration, signature.territory, exc.live)

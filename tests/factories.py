@@ -1,6 +1,7 @@
 import datetime
 
 import factory
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from declarations.models import Declaration, Demand, DemandGroup, Founder, Network
@@ -98,3 +99,14 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     published_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Signature.Status.PUBLISHED else None
     )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"personne{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@alliance.example.org")
+    password = factory.django.Password("mot-de-passe-de-test")
+    is_staff = True

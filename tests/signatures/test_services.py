@@ -100,7 +100,7 @@ def test_unlisted_territory_reuses_an_official_siren():
 @pytest.mark.django_db
 def test_confirm_refuses_a_signature_that_is_not_pending():
     signature = SignatureFactory(status="rejected")
-    with pytest.raises(services.NotPending):
+    with pytest.raises(services.InvalidTransition):
         services.confirm_signature(signature_id=signature.pk)
 
 
