@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from . import views
+
+admin.site.site_header = _("Alliance des territoires — administration")
+admin.site.site_title = _("Alliance des territoires")
+admin.site.index_title = _("Modération et contenus")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
