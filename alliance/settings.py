@@ -166,6 +166,9 @@ CELERY_BEAT_SCHEDULE = {
     # /healthz reports how long ago a worker last answered; a minute is fine
     # grained enough to notice a dead worker and costs one cache write.
     "worker-heartbeat": {"task": "alliance.heartbeat", "schedule": 60.0},
+    # Emails queued while the broker was down, or lost with a killed worker, go
+    # out within minutes; the delivery guards make a duplicate harmless.
+    "sweep-unsent-emails": {"task": "signatures.sweep_unsent_emails", "schedule": 300.0},
 }
 
 # Email: files under var/mail/ unless EMAIL_URL names a real server.
@@ -231,6 +234,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "alliance.proxies.client_ip"
 
 # Staff exports (django-import-export) need the "export_signature" permission.
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
@@ -241,6 +245,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Security: strict by default whenever DEBUG is off; each switch can be
 # overridden (for instance behind a proxy that already redirects to HTTPS).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the site that append to X-Forwarded-For; rate
+# limits and recorded addresses use the client address they saw (alliance/proxies.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the network
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core import signing
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +14,7 @@ from territories.models import Territory
 from territories.validators import validate_siren
 
 from .models import Signature
-from .services import Signatory, live_signature_for
+from .services import Signatory, UnlistedTerritory, live_signature_for
 
 STARTED_SALT = "signatures.form-started"
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
@@ -44,7 +44,9 @@ class SignatureForm(forms.Form):
         error_messages={"invalid_choice": _("Ce territoire n'existe pas dans le référentiel.")},
     )
     not_listed = forms.BooleanField(
-        label=_("Mon territoire n'est pas dans la liste"), required=False
+        label=_("Mon territoire n'est pas dans la liste"),
+        help_text=_("Cochée, les quatre champs ci-dessous deviennent obligatoires."),
+        required=False,
     )
     unlisted_kind = forms.ChoiceField(
         label=_("Type de territoire"),
@@ -66,8 +68,16 @@ class SignatureForm(forms.Form):
         required=False,
     )
 
-    first_name = forms.CharField(label=_("Prénom"), max_length=100)
-    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    first_name = forms.CharField(
+        label=_("Prénom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Nom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
     function = forms.ChoiceField(
         label=_("Fonction ou mandat"), choices=Signature.Function.choices, widget=forms.RadioSelect
     )
@@ -81,12 +91,14 @@ class SignatureForm(forms.Form):
         },
         help_text=_("Un lien de confirmation y sera envoyé. Elle ne sera jamais publiée."),
         max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
         label=_("Téléphone (facultatif)"),
         max_length=25,
         required=False,
         help_text=_("Jamais publié."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
     networks = forms.ModelMultipleChoiceField(
         label=_("Votre territoire est membre de"),
@@ -110,7 +122,11 @@ class SignatureForm(forms.Form):
         required=False,
     )
     # Invisible to people (hidden by CSS and from screen readers), filled by bots.
-    website = forms.CharField(required=False, label=_("Ne pas remplir ce champ"))
+    website = forms.CharField(
+        required=False,
+        label=_("Ne pas remplir ce champ"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     # When the form was first shown, signed: how long filling it took is a moderation hint.
     started = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -217,10 +233,24 @@ class SignatureForm(forms.Form):
 
     def _check_not_signed(self, territory: Territory) -> None:
         live = live_signature_for(declaration=self.declaration, territory=territory)
-        if live is None:
-            return
+        if live is not None:
+            self.add_territory_error(already_signed_message(self.declaration, live))
+
+    def add_territory_error(self, message) -> None:
+        """On the field the signatory used to name the territory."""
         field = "unlisted_siren" if self.cleaned_data.get("not_listed") else "territory"
-        self.add_error(field, already_signed_message(self.declaration, territory, live))
+        self.add_error(field, message)
+
+    def territory_to_sign(self) -> Territory | UnlistedTerritory:
+        data = self.cleaned_data
+        if not data["not_listed"]:
+            return data["territory"]
+        return UnlistedTerritory(
+            kind=data["unlisted_kind"],
+            name=data["unlisted_name"],
+            siren=data["unlisted_siren"],
+            departement=data["unlisted_departement"],
+        )
 
     def signatory(self) -> Signatory:
         data = self.cleaned_data
@@ -246,17 +276,23 @@ def _clean_person_name(value: str) -> str:
     return value
 
 
-def already_signed_message(declaration: Declaration, territory: Territory, live: Signature):
+def already_signed_message(declaration: Declaration, live: Signature):
     """Says when, and links to the public entry, never who or which address signed."""
-    signed_on = formats.date_format(live.confirmed_at, "j F Y") if live.confirmed_at else ""
+    territory = live.territory
+    signed_on = (
+        formats.date_format(timezone.localtime(live.confirmed_at), "j F Y")
+        if live.confirmed_at
+        else ""
+    )
     if live.status == Signature.Status.PUBLISHED:
         url = reverse("signatures:list", kwargs={"slug": declaration.slug})
         return format_html(
-            '{} <a href="{}?{}">{}</a>',
+            '{} <a href="{}?{}#signature-{}">{}</a>',
             _("%(territory)s a déjà signé la déclaration le %(date)s.")
             % {"territory": territory.name, "date": signed_on},
             url,
             urlencode({"q": territory.name}),
+            live.pk,
             _("Voir sa signature publique"),
         )
     return _(

@@ -1,5 +1,7 @@
 """A territory's signature of a declaration, from submission to publication."""
 
+import datetime
+
 from django.conf import settings
 from django.core import signing
 from django.db import models
@@ -13,6 +15,8 @@ from territories.models import Territory
 
 CONFIRMATION_SALT = "signatures.confirmation"
 CONFIRMATION_MAX_AGE = 7 * 24 * 3600  # seconds: a week to find the email and click
+# A second identical submission or resend within this delay sends no second email.
+RESEND_COOLDOWN = datetime.timedelta(minutes=2)
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -136,11 +140,18 @@ class Signature(models.Model):
         return self.get_function_display()
 
     @property
-    def is_live(self) -> bool:
-        return self.status in self.LIVE_STATUSES
+    def confirmation_sent_after_queued(self) -> bool:
+        """The last requested confirmation email is out."""
+        sent, queued = self.confirmation_sent_at, self.confirmation_queued_at
+        return sent is not None and (queued is None or sent >= queued)
+
+    def confirmation_recently_queued(self, now: datetime.datetime) -> bool:
+        return bool(
+            self.confirmation_queued_at and now - self.confirmation_queued_at < RESEND_COOLDOWN
+        )
 
     def make_confirmation_token(self) -> str:
-        """A signed, timestamped token naming this signature; see `from_confirmation_token`."""
+        """A signed, timestamped token naming this signature; see `pk_from_confirmation_token`."""
         return signing.dumps({"s": self.pk}, salt=CONFIRMATION_SALT, compress=True)
 
     @classmethod

@@ -1,11 +1,10 @@
 """Signing workflows: each function is one state change, with its side effects listed."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from declarations.models import Declaration, Network
@@ -14,9 +13,6 @@ from territories.models import Territory
 from . import flags
 from .models import ModerationEvent, Signature
 
-# A second identical submission within this delay does not send a second email.
-RESEND_COOLDOWN = datetime.timedelta(minutes=2)
-
 
 class TerritoryAlreadySigned(Exception):
     """The territory already has a confirmed or published signature."""
@@ -24,6 +20,16 @@ class TerritoryAlreadySigned(Exception):
     def __init__(self, live: Signature):
         super().__init__(f"territory {live.territory_id} already signed")
         self.live = live
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnlistedTerritory:
+    """A territory the signatory describes because the referential lacks it."""
+
+    kind: str
+    name: str
+    siren: str
+    departement: Territory
 
 
 class InvalidTransition(Exception):
@@ -47,41 +53,42 @@ def live_signature_for(*, declaration: Declaration, territory: Territory) -> Sig
     return (
         Signature.objects.live()
         .filter(declaration=declaration, territory=territory)
-        .only("pk", "status", "confirmed_at", "published_at", "declaration_id", "territory_id")
+        .select_related("territory")
         .first()
     )
 
 
-def get_or_create_unlisted_territory(
-    *, kind: str, name: str, siren: str, departement: Territory
-) -> Territory:
+def get_or_create_unlisted_territory(unlisted: UnlistedTerritory) -> Territory:
     """A territory outside the referential, keyed by its SIREN.
 
     A SIREN already known (official or added before) returns that territory,
-    so "not listed" cannot be used to sign twice for the same body.
+    so "not listed" cannot be used to sign twice for the same body. A new one
+    stays inactive, out of the public search, until a signature on it is
+    published: nobody can put text in the autocomplete without moderation.
     """
-    existing = Territory.objects.filter(siren=siren).first()
+    existing = Territory.objects.filter(siren=unlisted.siren).first()
     if existing:
         return existing
     try:
         with transaction.atomic():
             return Territory.objects.create(
-                kind=kind,
-                code=siren,
-                siren=siren,
-                name=name,
-                departement=departement,
-                region=departement.region,
+                kind=unlisted.kind,
+                code=unlisted.siren,
+                siren=unlisted.siren,
+                name=unlisted.name,
+                departement=unlisted.departement,
+                region=unlisted.departement.region,
                 is_referential=False,
+                is_active=False,
             )
     except IntegrityError:  # created meanwhile by a concurrent submission
-        return Territory.objects.get(siren=siren)
+        return Territory.objects.get(siren=unlisted.siren)
 
 
 def sign_declaration(
     *,
     declaration: Declaration,
-    territory: Territory,
+    territory: Territory | UnlistedTerritory,
     signatory: Signatory,
     networks: list[Network],
     ip: str | None,
@@ -90,7 +97,9 @@ def sign_declaration(
 
     Side effects: creates the pending signature, or updates the pending one the
     same address already made for this territory (a re-submitted form never
-    duplicates); computes its flags; sets `confirmation_queued_at`; after commit, queues the
+    duplicates); creates the described territory when it is not listed (see
+    get_or_create_unlisted_territory); computes its flags; sets
+    `confirmation_queued_at`; after commit, queues the
     `signatures.send_confirmation_email` task unless one was queued moments ago.
     Raises TerritoryAlreadySigned when the territory has a live signature.
     """
@@ -109,6 +118,8 @@ def sign_declaration(
         "fill_seconds": signatory.fill_seconds,
     }
     with transaction.atomic():
+        if isinstance(territory, UnlistedTerritory):
+            territory = get_or_create_unlisted_territory(territory)
         live = live_signature_for(declaration=declaration, territory=territory)
         if live:
             raise TerritoryAlreadySigned(live)
@@ -121,18 +132,18 @@ def sign_declaration(
                     )
             except IntegrityError:  # the same form, submitted twice at once
                 signature = _pending_for_update(declaration, territory, signatory.email)
+                if signature is None:  # and the twin was confirmed in between
+                    raise TerritoryAlreadySigned(
+                        live_signature_for(declaration=declaration, territory=territory)
+                    ) from None
         else:
             for name, value in fields.items():
                 setattr(signature, name, value)
             signature.save(update_fields=list(fields))
         signature.networks.set(networks)
         flags.refresh_flags(signature)
-        recently_queued = (
-            signature.confirmation_queued_at
-            and now - signature.confirmation_queued_at < RESEND_COOLDOWN
-        )
-        if not recently_queued:
-            _queue_confirmation(signature, now)
+        if not signature.confirmation_recently_queued(now):
+            _queue_confirmation(signature)
     return signature
 
 
@@ -145,12 +156,14 @@ def _pending_for_update(declaration, territory, email) -> Signature | None:
     )
 
 
-def _queue_confirmation(signature: Signature, now: datetime.datetime) -> None:
+def _queue_confirmation(signature: Signature) -> None:
     from .tasks import send_confirmation_email
 
-    signature.confirmation_queued_at = now
-    signature.save(update_fields=["confirmation_queued_at"])
-    transaction.on_commit(lambda: send_confirmation_email.delay(signature.pk))
+    # The database's clock, like `confirmation_sent_at`, so the two compare.
+    Signature.objects.filter(pk=signature.pk).update(confirmation_queued_at=Now())
+    # robust: a broker outage must not turn a saved signature into an error
+    # page; the sweeper (sweep_unsent_emails) sends what was not queued.
+    transaction.on_commit(lambda: send_confirmation_email.delay(signature.pk), robust=True)
 
 
 def resend_confirmations(*, email: str) -> int:
@@ -165,11 +178,9 @@ def resend_confirmations(*, email: str) -> int:
     with transaction.atomic():
         pending = Signature.objects.pending().select_for_update().filter(email__iexact=email)
         for signature in pending:
-            if signature.confirmation_queued_at and (
-                now - signature.confirmation_queued_at < RESEND_COOLDOWN
-            ):
+            if signature.confirmation_recently_queued(now):
                 continue
-            _queue_confirmation(signature, now)
+            _queue_confirmation(signature)
             queued += 1
     return queued
 
@@ -247,6 +258,8 @@ def change_status(
             live = live_signature_for(
                 declaration=signature.declaration, territory=signature.territory
             )
+            if live is None:
+                raise
             raise TerritoryAlreadySigned(live) from None
         event = ModerationEvent.objects.create(
             signature=signature,
@@ -260,6 +273,11 @@ def change_status(
         )
         if action == Action.CONFIRM:
             flags.refresh_flags(signature)
+        if target == Status.PUBLISHED and not signature.territory.is_active:
+            # A territory a signatory added becomes searchable once published.
+            Territory.objects.filter(pk=signature.territory_id, is_referential=False).update(
+                is_active=True
+            )
         if Status.PUBLISHED in (previous, target):
             queue_signature_count(signature.declaration_id)
         if action in NOTIFIED_ACTIONS:
@@ -275,7 +293,7 @@ def confirm_signature(*, signature_id: int) -> Signature:
 def _queue_decision_email(event_id: int) -> None:
     from .tasks import send_decision_email
 
-    transaction.on_commit(lambda: send_decision_email.delay(event_id))
+    transaction.on_commit(lambda: send_decision_email.delay(event_id), robust=True)
 
 
 def resend_confirmation(*, signature_id: int, actor) -> bool:
@@ -288,7 +306,7 @@ def resend_confirmation(*, signature_id: int, actor) -> bool:
         signature = Signature.objects.pending().select_for_update().filter(pk=signature_id).first()
         if signature is None:
             return False
-        _queue_confirmation(signature, timezone.now())
+        _queue_confirmation(signature)
         ModerationEvent.objects.create(
             signature=signature,
             actor=actor,
@@ -345,7 +363,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
 def queue_signature_count(declaration_id: int) -> None:
     from .tasks import update_signature_count
 
-    transaction.on_commit(lambda: update_signature_count.delay(declaration_id))
+    transaction.on_commit(lambda: update_signature_count.delay(declaration_id), robust=True)
 
 
 def update_signature_count(*, declaration_id: int) -> None:

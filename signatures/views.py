@@ -4,8 +4,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
+from alliance.proxies import client_ip, client_ip_key
 from declarations.models import Declaration
 from territories.models import Territory
 from territories.normalize import normalize
@@ -13,14 +15,13 @@ from territories.search import search_territories
 
 from . import services
 from .forms import ResendForm, SignatureForm, already_signed_message
-from .models import Signature
+from .models import CONFIRMATION_MAX_AGE, Signature
 
 SIGN_RATE = "20/h"  # per IP: a town hall behind one address may sign for a few bodies
 RESEND_RATE = "10/h"
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=SIGN_RATE, method="POST", block=False)
 def sign(request, slug):
     declaration = get_object_or_404(Declaration, slug=slug)
     if not declaration.is_signable():
@@ -33,10 +34,14 @@ def sign(request, slug):
         # The no-JavaScript search: show results, keep what was typed, judge nothing yet.
         form = SignatureForm(initial=_as_initial(request.POST), declaration=declaration)
     else:
-        form = SignatureForm(request.POST or None, declaration=declaration)
+        data = request.POST if request.method == "POST" else None
+        form = SignatureForm(data, declaration=declaration)
     status = 200
     if form.is_bound:
-        if getattr(request, "limited", False):
+        # Only real submissions count: searching without JavaScript is free.
+        if is_ratelimited(
+            request, group="sign", key=client_ip_key, rate=SIGN_RATE, increment=True
+        ):
             messages.error(
                 request,
                 _("Trop de signatures envoyées depuis votre connexion. Réessayez dans une heure."),
@@ -67,28 +72,18 @@ def _record_signature(request, declaration, form):
     """Save the signature and redirect; None when the territory turned out signed."""
     if form.is_spam:  # answer as for a person, so the bot learns nothing
         return redirect("signatures:check_inbox", slug=declaration.slug)
-    data = form.cleaned_data
-    territory = data["territory"]
-    if data["not_listed"]:
-        territory = services.get_or_create_unlisted_territory(
-            kind=data["unlisted_kind"],
-            name=data["unlisted_name"],
-            siren=data["unlisted_siren"],
-            departement=data["unlisted_departement"],
-        )
     try:
         services.sign_declaration(
             declaration=declaration,
-            territory=territory,
+            territory=form.territory_to_sign(),
             signatory=form.signatory(),
-            networks=list(data["networks"]),
-            ip=request.META.get("REMOTE_ADDR"),
+            networks=list(form.cleaned_data["networks"]),
+            ip=client_ip(request),
         )
     except services.TerritoryAlreadySigned as exc:
-        field = "unlisted_siren" if data["not_listed"] else "territory"
-        form.add_error(field, already_signed_message(declaration, territory, exc.live))
+        form.add_territory_error(already_signed_message(declaration, exc.live))
         return None
-    request.session["signature_email"] = data["email"]
+    request.session["signature_email"] = form.cleaned_data["email"]
     return redirect("signatures:check_inbox", slug=declaration.slug)
 
 
@@ -97,8 +92,9 @@ def _territory_results(form):
     values = form.data if form.is_bound else form.initial
     query = values.get("territory_query") or ""
     results = list(search_territories(query)) if len(normalize(query)) >= 2 else []
-    chosen = values.get("territory")
-    if chosen and str(chosen).isdigit() and all(str(t.pk) != str(chosen) for t in results):
+    chosen = str(values.get("territory") or "")
+    is_pk = chosen.isascii() and chosen.isdigit() and len(chosen) < 19
+    if is_pk and all(str(t.pk) != chosen for t in results):
         results = (
             list(Territory.objects.filter(pk=chosen, is_active=True).select_related("departement"))
             + results
@@ -112,7 +108,11 @@ def check_inbox(request, slug):
     return render(
         request,
         "signatures/check_inbox.html",
-        {"declaration": declaration, "email": request.session.get("signature_email")},
+        {
+            "declaration": declaration,
+            "email": request.session.get("signature_email"),
+            "valid_days": CONFIRMATION_MAX_AGE // 86400,
+        },
     )
 
 
@@ -141,7 +141,7 @@ def confirm(request, token):
     except services.InvalidTransition:
         return _link_problem(request, "used", signature)
     except services.TerritoryAlreadySigned as exc:
-        message = already_signed_message(signature.declaration, signature.territory, exc.live)
+        message = already_signed_message(signature.declaration, exc.live)
         return _link_problem(request, "signed", signature, message=message)
     if signature.status == Signature.Status.PUBLISHED:
         messages.success(request, _("Merci ! Votre signature est confirmée et publiée."))
@@ -157,13 +157,18 @@ def _link_problem(request, problem, signature=None, message=None):
     return render(
         request,
         "signatures/link_problem.html",
-        {"problem": problem, "signature": signature, "message": message},
+        {
+            "problem": problem,
+            "signature": signature,
+            "message": message,
+            "valid_days": CONFIRMATION_MAX_AGE // 86400,
+        },
         status=409 if problem == "signed" else 410 if problem in ("expired", "used") else 400,
     )
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=RESEND_RATE, method="POST", block=False)
+@ratelimit(key=client_ip_key, rate=RESEND_RATE, method="POST", block=False)
 def resend(request):
     """Answers the same whether the address is known or not."""
     form = ResendForm(request.POST or None)

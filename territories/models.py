@@ -87,7 +87,8 @@ class Territory(models.Model):
         help_text=_("Faux quand le territoire a disparu du référentiel (fusion…)."),
     )
     # Lower-case, unaccented, punctuation-free name: the same search on SQLite and PostgreSQL.
-    search_name = models.CharField(max_length=200, editable=False)
+    # Text: normalising can lengthen a name ("Ⅷ" → "viii"), so no length limit.
+    search_name = models.TextField(editable=False)
 
     class Meta:
         ordering = ["name"]

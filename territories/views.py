@@ -1,10 +1,12 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from .search import search_territories
 
 
 @require_safe
+@vary_on_headers("HX-Request")  # the same URL answers a fragment or a page
 def search(request):
     """Autocomplete options (htmx) or a plain results page (no JavaScript)."""
     query = request.GET.get("q") or request.GET.get("territory_query") or ""

@@ -93,11 +93,12 @@ class _SinkHandler:
     def __init__(self):
         self.messages = []
         self.refuse_next = 0
+        self.refusal = "451 4.3.0 Temporary failure, try again later"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse_next:
             self.refuse_next -= 1
-            return "451 4.3.0 Temporary failure, try again later"
+            return self.refusal
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 

@@ -92,7 +92,9 @@ def test_unlisted_territory_reuses_an_official_siren():
     official = TerritoryFactory(kind="cc", siren=fake_siren(10))
     departement = TerritoryFactory(kind="departement")
     found = services.get_or_create_unlisted_territory(
-        kind="petr", name="Faux nom", siren=official.siren, departement=departement
+        services.UnlistedTerritory(
+            kind="petr", name="Faux nom", siren=official.siren, departement=departement
+        )
     )
     assert found == official
 

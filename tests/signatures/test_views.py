@@ -6,7 +6,7 @@ from django.core import signing
 from django.urls import reverse
 from freezegun import freeze_time
 
-from declarations.models import Declaration
+from declarations.models import Declaration, Network
 from signatures.models import Signature
 from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
 
@@ -125,22 +125,6 @@ def test_chosen_territory_stays_checked_after_an_error(client, declaration, terr
     html = response.content.decode()
     assert response.status_code == 400
     assert f'value="{territory.pk}" data-name="Métropole de Testville" checked' in html
-
-
-def test_territory_search_answers_htmx_with_listbox_options(client, territory):
-    response = client.get(
-        reverse("territories:search"), {"territory_query": "TESTVILLE"}, HTTP_HX_REQUEST="true"
-    )
-    html = response.content.decode()
-    assert 'role="listbox"' in html
-    assert f'id="territory-option-{territory.pk}"' in html
-    assert "<html" not in html
-
-
-def test_territory_search_without_htmx_is_a_full_page(client, territory):
-    html = client.get(reverse("territories:search"), {"q": "testville"}).content.decode()
-    assert "<html" in html
-    assert "Métropole de Testville" in html
 
 
 def test_resubmitting_the_same_form_does_not_duplicate(
@@ -319,3 +303,27 @@ def test_public_list_shows_published_signatures_without_email(client, declaratio
     assert "1 signature publiée" in html
     assert "@" not in html.split("<main", 1)[1]
     assert "05 61" not in html
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_public_list_query_count_does_not_grow(client, django_assert_num_queries, count):
+    declaration = DeclarationFactory()
+    for _ in range(count):
+        signature = SignatureFactory(declaration=declaration, status="published")
+        signature.networks.add(Network.objects.get(slug="anpp"))
+    # session-less request: declaration, count, page of signatures, their networks
+    with django_assert_num_queries(4):
+        response = client.get(reverse("signatures:list", args=[declaration.slug]))
+    assert response.status_code == 200
+
+
+def test_public_list_never_shows_the_ip_address(client, declaration, territory):
+    SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        status="published",
+        submitted_ip="203.0.113.77",
+    )
+    html = client.get(reverse("signatures:list", args=[declaration.slug])).content.decode()
+    assert "Métropole de Testville" in html
+    assert "203.0.113.77" not in html

@@ -1,0 +1,133 @@
+"""Email delivery: each queued email leaves once, failures are told apart, lost ones recovered."""
+
+import datetime
+import smtplib
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from . import emails
+from .models import CONFIRMATION_MAX_AGE, ModerationEvent, Signature
+from .services import NOTIFIED_ACTIONS
+
+Status = Signature.Status
+
+
+# What a failed SMTP exchange may raise; _is_transient sorts them.
+TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class PermanentEmailError(Exception):
+    """The email cannot be delivered by trying again (bad address, broken template…)."""
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Worth another try: the server said "later" (4xx), hung up, or the network failed."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
+
+
+def deliver_confirmation_email(*, signature_id: int) -> None:
+    """Send the confirmation link once per queued request.
+
+    Side effects: locks the row, sends, records `confirmation_sent_at` and
+    increments `confirmation_send_count`. A duplicated or retried call finds
+    the email sent after the last `confirmation_queued_at` and does nothing.
+    Transient SMTP errors propagate for the task to retry; any other error is
+    raised as PermanentEmailError, for the task to record with
+    record_email_failure once this transaction has rolled back.
+    """
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("declaration", "territory")
+            .filter(pk=signature_id, status=Status.PENDING)
+            .first()
+        )
+        if signature is None or signature.confirmation_sent_after_queued:
+            return
+        _send_or_classify(emails.send_confirmation, signature)
+        Signature.objects.filter(pk=signature_id).update(
+            confirmation_sent_at=Now(),
+            confirmation_send_count=F("confirmation_send_count") + 1,
+            confirmation_failed_at=None,
+            confirmation_error="",
+        )
+
+
+def _send_or_classify(send, obj) -> None:
+    try:
+        send(obj)
+    except Exception as exc:
+        if _is_transient(exc):
+            raise
+        raise PermanentEmailError(exc) from exc
+
+
+def record_email_failure(*, signature_id: int, error: Exception) -> None:
+    """Called once the sending transaction has rolled back, so the record stays."""
+    Signature.objects.filter(pk=signature_id).update(
+        confirmation_failed_at=Now(), confirmation_error=repr(error)[:300]
+    )
+
+
+def deliver_decision_email(*, event_id: int) -> None:
+    """Tell the signatory about a moderation decision, once: `notified_at` is the guard.
+
+    Side effects and errors as deliver_confirmation_email; an anonymised
+    signatory (no address) is not written to.
+    """
+    with transaction.atomic():
+        event = (
+            ModerationEvent.objects.select_for_update(of=("self",))
+            .select_related("signature__declaration", "signature__territory")
+            .filter(pk=event_id, notified_at__isnull=True)
+            .first()
+        )
+        if event is None or not event.signature.email:
+            return
+        _send_or_classify(emails.send_decision, event)
+        ModerationEvent.objects.filter(pk=event_id).update(notified_at=Now())
+
+
+# Older than this and still unsent, a queued email is presumed lost (broker down
+# when it was queued, worker killed…): the sweeper queues it again.
+LOST_AFTER = datetime.timedelta(minutes=10)
+
+
+def sweep_unsent_emails() -> int:
+    """Queue again the emails that were asked for and never left; returns how many.
+
+    Safe to run any time and concurrently: the delivery guards send each email once.
+    """
+    from .tasks import send_confirmation_email, send_decision_email
+
+    now = timezone.now()
+    window = (now - datetime.timedelta(seconds=CONFIRMATION_MAX_AGE), now - LOST_AFTER)
+    confirmations = list(
+        Signature.objects.pending()
+        .filter(confirmation_queued_at__range=window, confirmation_failed_at__isnull=True)
+        .filter(
+            Q(confirmation_sent_at__isnull=True)
+            | Q(confirmation_sent_at__lt=F("confirmation_queued_at"))
+        )
+        .values_list("pk", flat=True)
+    )
+    decisions = list(
+        ModerationEvent.objects.filter(
+            action__in=NOTIFIED_ACTIONS, notified_at__isnull=True, created_at__range=window
+        )
+        .exclude(signature__email="")
+        .exclude(signature__confirmation_failed_at__isnull=False)
+        .values_list("pk", flat=True)
+    )
+    for pk in confirmations:
+        send_confirmation_email.delay(pk)
+    for pk in decisions:
+        send_decision_email.delay(pk)
+    return len(confirmations) + len(decisions)
