@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "import_export",
     "axes",
+    "ninja",
+    "corsheaders",
     "alliance",
     "declarations",
     "territories",
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +172,9 @@ CELERY_BEAT_SCHEDULE = {
     # Emails queued while the broker was down, or lost with a killed worker, go
     # out within minutes; the delivery guards make a duplicate harmless.
     "sweep-unsent-emails": {"task": "signatures.sweep_unsent_emails", "schedule": 300.0},
+    # A published signature must show in the counts within 10 s; publishing also
+    # queues a refresh, this catches anything else. Unchanged data costs one query.
+    "refresh-signature-stats": {"task": "signatures.refresh_all_stats", "schedule": 5.0},
 }
 
 # Email: files under var/mail/ unless EMAIL_URL names a real server.
@@ -226,6 +232,12 @@ STORAGES = {
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# The open API (/api/) may be read from any site's JavaScript; nothing else.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
 
 # Admin login against password guessing: 5 failures for one username from one IP
 # lock that pair for an hour (django-axes keeps the attempts in the database).

@@ -26,6 +26,17 @@ PUBLICATION_CONSENT = _(
 )
 
 
+class TerritoryChoiceField(forms.ModelChoiceField):
+    """A territory by id, written in ASCII digits only: int() would also read "١٢" as 12."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not (str(value).isascii() and str(value).isdigit()):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class SignatureForm(forms.Form):
     """Validates a signature; the territory is either chosen in the referential
     or described by the signatory ("not listed")."""
@@ -36,7 +47,7 @@ class SignatureForm(forms.Form):
         required=False,
         max_length=100,
     )
-    territory = forms.ModelChoiceField(
+    territory = TerritoryChoiceField(
         label=_("Territoire"),
         queryset=Territory.objects.filter(is_active=True),
         required=False,

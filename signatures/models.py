@@ -246,3 +246,34 @@ class ModerationQueue(Signature):
         proxy = True
         verbose_name = _("signature à modérer")
         verbose_name_plural = _("file de modération")
+
+
+class SignatureStats(models.Model):
+    """Counts of a declaration's published signatures, recomputed by Celery.
+
+    Public pages, the widget and the API read this snapshot (through the cache),
+    so showing counts costs the same at 10 or 100,000 signatures and never
+    contends with signing. See signatures/stats.py.
+    """
+
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    total = models.PositiveIntegerField(_("signatures publiées"), default=0)
+    population = models.PositiveBigIntegerField(_("population couverte"), default=0)
+    by_kind = models.JSONField(default=dict)  # {territory kind: count}
+    by_network = models.JSONField(default=list)  # [{"slug", "name", "count"}]
+    by_region = models.JSONField(default=list)  # [{"code", "name", "count"}]
+    by_departement = models.JSONField(default=dict)  # {code: signing territories}
+    by_day = models.JSONField(default=list)  # [["YYYY-MM-DD", count]], Paris dates
+    # Changes whenever the published set or what it shows changes: ETags use it.
+    version = models.CharField(max_length=64, blank=True)
+    last_change_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("statistiques")
+        verbose_name_plural = _("statistiques")
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id}: {self.total}"

@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from declarations.models import Declaration, Network
@@ -224,8 +223,9 @@ def change_status(
     new step (a confirmation also sets `confirmed_at`, and `published_at` when
     the declaration publishes without moderation); records a ModerationEvent;
     on confirmation, recomputes the flags that depend on other signatures;
-    after commit, queues the recount of published signatures when publication
-    changed, and the signatory's email for approvals and rejections.
+    makes a territory a signatory added searchable once published; after
+    commit, queues the refresh of the counts when publication changed, and the
+    signatory's email for approvals and rejections.
     Raises TerritoryAlreadySigned when the territory already has a live
     signature: the database's partial unique index decides, even under races.
     """
@@ -279,7 +279,7 @@ def change_status(
                 is_active=True
             )
         if Status.PUBLISHED in (previous, target):
-            queue_signature_count(signature.declaration_id)
+            queue_stats_refresh(signature.declaration_id)
         if action in NOTIFIED_ACTIONS:
             _queue_decision_email(event.pk)
     return signature
@@ -323,7 +323,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
     Side effects: a pending signature is withdrawn first (it can no longer be
     confirmed by anyone); names, function wording, email, phone, comment and
     IP are erased; flags, which quote personal data, are deleted; records an
-    audit event. Idempotent.
+    audit event; refreshes the public counts' version when published. Idempotent.
     """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
@@ -350,6 +350,8 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
             ]
         )
         signature.flags.all().delete()
+        if signature.status == Status.PUBLISHED:
+            queue_stats_refresh(signature.declaration_id)  # the public name changed
         ModerationEvent.objects.create(
             signature=signature,
             actor=actor,
@@ -360,21 +362,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
     return signature
 
 
-def queue_signature_count(declaration_id: int) -> None:
-    from .tasks import update_signature_count
+def queue_stats_refresh(declaration_id: int) -> None:
+    from .tasks import refresh_stats
 
-    transaction.on_commit(lambda: update_signature_count.delay(declaration_id), robust=True)
-
-
-def update_signature_count(*, declaration_id: int) -> None:
-    """Recount published signatures in one UPDATE: exact and safe to run concurrently."""
-    published = (
-        Signature.objects.published()
-        .filter(declaration=OuterRef("pk"))
-        .values("declaration")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    Declaration.objects.filter(pk=declaration_id).update(
-        signature_count=Coalesce(Subquery(published), 0)
-    )
+    transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import delivery, services
+from . import delivery, stats
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,11 @@ def sweep_unsent_emails() -> int:
     return delivery.sweep_unsent_emails()
 
 
-@shared_task(name="signatures.update_signature_count")
-def update_signature_count(declaration_id: int) -> None:
-    services.update_signature_count(declaration_id=declaration_id)
+@shared_task(name="signatures.refresh_stats")
+def refresh_stats(declaration_id: int) -> None:
+    stats.refresh_stats(declaration_id=declaration_id)
+
+
+@shared_task(name="signatures.refresh_all_stats")
+def refresh_all_stats() -> int:
+    return stats.refresh_all_stats()

@@ -3,7 +3,7 @@
 import pytest
 
 from declarations.models import Declaration
-from signatures import services, tasks
+from signatures import services, stats, tasks
 from signatures.models import ModerationEvent, Signature
 from tests.factories import DeclarationFactory, SignatureFactory, UserFactory
 
@@ -165,7 +165,7 @@ def test_anonymise_erases_personal_data_and_keeps_the_count(
     signature.flags.create(code="webmail", detail="gmail.com")
     with django_capture_on_commit_callbacks(execute=True):
         services.anonymise_signature(signature_id=signature.pk, actor=moderator)
-        services.update_signature_count(declaration_id=declaration.pk)
+        stats.refresh_stats(declaration_id=declaration.pk)
     signature.refresh_from_db()
     assert (signature.first_name, signature.last_name, signature.email) == ("", "", "")
     assert (signature.phone, signature.comment, signature.submitted_ip) == ("", "", None)

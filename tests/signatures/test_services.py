@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from signatures import services
+from signatures import services, stats
 from signatures.models import Signature
 from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
 
@@ -112,8 +112,8 @@ def test_update_signature_count_recounts_published_only():
     SignatureFactory.create_batch(3, declaration=declaration, status="published")
     SignatureFactory(declaration=declaration, status="confirmed")
     SignatureFactory(declaration=declaration, status="pending")
-    services.update_signature_count(declaration_id=declaration.pk)
-    services.update_signature_count(declaration_id=declaration.pk)
+    stats.refresh_stats(declaration_id=declaration.pk)
+    stats.refresh_stats(declaration_id=declaration.pk)
     declaration.refresh_from_db()
     assert declaration.signature_count == 3
 

@@ -1,0 +1,148 @@
+"""Counts of published signatures: computed from the table by Celery, read from a snapshot.
+
+`refresh_stats` recomputes a declaration's snapshot exactly (it never adds to
+previous figures), so running it twice or concurrently gives the same result;
+the row lock serialises concurrent runs so an older computation never
+overwrites a newer one. Readers call `stats_for`, which costs one cache read.
+"""
+
+import hashlib
+import zoneinfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from declarations.models import Declaration, Network
+from territories.models import Territory
+
+from .models import Signature, SignatureStats
+
+CACHE_TIMEOUT = 24 * 3600  # refreshed on every change; the timeout only bounds staleness
+
+
+def _cache_key(declaration_id: int) -> str:
+    return f"signature-stats:{declaration_id}"
+
+
+def stats_for(declaration: Declaration) -> SignatureStats:
+    """The latest snapshot: from the cache, else the database, else an empty one."""
+    key = _cache_key(declaration.pk)
+    stats = cache.get(key)
+    if stats is None:
+        stats = SignatureStats.objects.filter(declaration=declaration).first()
+        if stats is None:
+            return SignatureStats(declaration=declaration, computed_at=None)
+        cache.set(key, stats, CACHE_TIMEOUT)
+    return stats
+
+
+def _version(published) -> str:
+    """Fingerprint of what the public sees: which signatures, and when they last changed."""
+    figures = published.aggregate(
+        count=Count("pk"),
+        ids=Sum("pk"),
+        published=Max("published_at"),
+        erased=Max("anonymised_at"),
+    )
+    return hashlib.sha256(repr(sorted(figures.items())).encode()).hexdigest()[:32]
+
+
+def refresh_stats(*, declaration_id: int) -> SignatureStats:
+    """Recompute the snapshot from the signatures table.
+
+    Side effects: locks (or creates) the snapshot row, rewrites it when the
+    published set changed, copies the total to `Declaration.signature_count`,
+    and after commit puts the snapshot in the cache.
+    """
+    with transaction.atomic():
+        stats, _created = SignatureStats.objects.get_or_create(declaration_id=declaration_id)
+        stats = SignatureStats.objects.select_for_update().get(pk=stats.pk)
+        published = Signature.objects.published().filter(declaration_id=declaration_id)
+        version = _version(published)
+        now = timezone.now()
+        if version != stats.version:
+            _fill(stats, published)
+            stats.version = version
+            stats.last_change_at = now
+        stats.computed_at = now
+        stats.save()
+        Declaration.objects.filter(pk=declaration_id).exclude(signature_count=stats.total).update(
+            signature_count=stats.total
+        )
+        transaction.on_commit(
+            lambda: cache.set(_cache_key(declaration_id), stats, CACHE_TIMEOUT), robust=True
+        )
+    return stats
+
+
+def _fill(stats: SignatureStats, published) -> None:
+    stats.total = published.count()
+    stats.population = covered_population(published)
+    stats.by_kind = dict(
+        published.values_list("territory__kind").annotate(count=Count("pk")).order_by()
+    )
+    stats.by_network = [
+        {"slug": n.slug, "name": n.short_name, "count": n.count}
+        for n in Network.objects.annotate(
+            count=Count("signatures", filter=Q(signatures__in=published))
+        ).order_by("position")
+    ]
+    stats.by_region = [
+        {"code": code, "name": name, "count": count}
+        for code, name, count in published.filter(territory__region__isnull=False)
+        .values_list("territory__region__code", "territory__region__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "territory__region__name")
+    ]
+    stats.by_departement = dict(
+        published.filter(territory__departement__isnull=False)
+        .values_list("territory__departement__code")
+        .annotate(count=Count("territory", distinct=True))
+        .order_by()
+    )
+    paris = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    stats.by_day = [
+        [day.isoformat(), count]
+        for day, count in published.annotate(day=TruncDate("published_at", tzinfo=paris))
+        .values_list("day")
+        .annotate(count=Count("pk"))
+        .order_by("day")
+    ]
+
+
+def covered_population(published) -> int:
+    """Population of the communes the signing territories cover, each commune once.
+
+    A commune counts when it signed, or its intercommunalité, département or
+    région did. Territories the referential links no commune to (EPT, bodies
+    added by signatories) add their own population, which may overlap.
+    """
+    signing = published.values("territory_id")
+    communes = Territory.objects.filter(kind=Territory.Kind.COMMUNE).filter(
+        Q(pk__in=signing)
+        | Q(epci_id__in=signing)
+        | Q(departement_id__in=signing)
+        | Q(region_id__in=signing)
+    )
+    linked = Territory.objects.filter(kind=Territory.Kind.COMMUNE).filter(
+        Q(epci_id=OuterRef("pk")) | Q(departement_id=OuterRef("pk")) | Q(region_id=OuterRef("pk"))
+    )
+    unlinked = (
+        Territory.objects.filter(pk__in=signing)
+        .exclude(kind=Territory.Kind.COMMUNE)
+        .exclude(Exists(linked))
+    )
+    total = communes.aggregate(total=Sum("population"))["total"] or 0
+    return total + (unlinked.aggregate(total=Sum("population"))["total"] or 0)
+
+
+def refresh_all_stats() -> int:
+    """Refresh every declaration still collecting or shown; returns how many."""
+    ids = list(Declaration.objects.values_list("pk", flat=True))
+    for declaration_id in ids:
+        refresh_stats(declaration_id=declaration_id)
+    return len(ids)
