@@ -102,7 +102,7 @@ class SignatureResource(resources.ModelResource):
 
     class Meta:
         model = Signature
-        exclude = ["networks"]
+        exclude = ["networks", "signatory_search"]
 
     def dehydrate_territory_kind(self, signature):
         return signature.territory.get_kind_display()

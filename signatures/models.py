@@ -59,6 +59,8 @@ class Signature(models.Model):
     )
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
+    # Normalised "first last" for the public, accent-insensitive search.
+    signatory_search = models.TextField(blank=True, editable=False)
     function = models.CharField(_("fonction"), max_length=20, choices=Function)
     function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
     email = models.EmailField(_("adresse e-mail"), max_length=254)

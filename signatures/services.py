@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from declarations.models import Declaration, Network
 from territories.models import Territory
+from territories.normalize import normalize
 
 from . import flags
 from .models import ModerationEvent, Signature
@@ -106,6 +107,7 @@ def sign_declaration(
     fields = {
         "first_name": signatory.first_name,
         "last_name": signatory.last_name,
+        "signatory_search": normalize(f"{signatory.first_name} {signatory.last_name}"),
         "function": signatory.function,
         "function_other": signatory.function_other,
         "email": signatory.email,
@@ -334,6 +336,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
             signature.refresh_from_db()
         previous = signature.status
         signature.first_name = signature.last_name = signature.function_other = ""
+        signature.signatory_search = ""
         signature.email = signature.phone = signature.comment = ""
         signature.submitted_ip = None
         signature.anonymised_at = timezone.now()
@@ -341,6 +344,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
             update_fields=[
                 "first_name",
                 "last_name",
+                "signatory_search",
                 "function_other",
                 "email",
                 "phone",

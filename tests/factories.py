@@ -7,6 +7,7 @@ from django.utils import timezone
 from declarations.models import Declaration, Demand, DemandGroup, Founder, Network
 from signatures.models import Signature
 from territories.models import Territory
+from territories.normalize import normalize
 from territories.validators import luhn_is_valid
 
 
@@ -89,6 +90,7 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     territory = factory.SubFactory(TerritoryFactory)
     first_name = "Dominique"
     last_name = factory.Sequence(lambda n: f"Signataire{n}")
+    signatory_search = factory.LazyAttribute(lambda o: normalize(f"{o.first_name} {o.last_name}"))
     function = Signature.Function.PRESIDENT
     email = factory.Sequence(lambda n: f"elu{n}@territoire-test.fr")
     consents_to_publication = True
