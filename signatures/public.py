@@ -47,7 +47,7 @@ class PublicFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type de territoire"),
         required=False,
-        choices=[("", _("Tous les types"))] + list(Territory.Kind.choices),
+        choices=[("", _("Tous les types")), *Territory.Kind.choices],
     )
     region = forms.ChoiceField(label=_("Région"), required=False)
     departement = forms.ChoiceField(label=_("Département"), required=False)
