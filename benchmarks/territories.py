@@ -20,11 +20,11 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
 
-from territories.referential import default_data_dir, import_referential  # noqa: E402
-from territories.search import search_territories  # noqa: E402
+from territories.referential import default_data_dir, import_referential
+from territories.search import search_territories
 
 QUERIES = ["toulouse", "st etienne", "SAINT ÉTIENNE", "42000", "244200770", "ma", "com"]
 ROUNDS = 50

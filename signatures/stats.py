@@ -28,6 +28,23 @@ def _cache_key(declaration_id: int) -> str:
     return f"signature-stats:{declaration_id}"
 
 
+def _version_key(slug: str) -> str:
+    return f"signature-stats-version:{slug}"
+
+
+def version_for_slug(slug: str) -> str:
+    """The snapshot's version by the declaration's slug: one cache read, for ETags."""
+    version = cache.get(_version_key(slug))
+    if version is None:
+        version = (
+            SignatureStats.objects.filter(declaration__slug=slug)
+            .values_list("version", flat=True)
+            .first()
+        ) or "empty"
+        cache.set(_version_key(slug), version, CACHE_TIMEOUT)
+    return version
+
+
 def stats_for(declaration: Declaration) -> SignatureStats:
     """The latest snapshot: from the cache, else the database, else an empty one."""
     key = _cache_key(declaration.pk)
@@ -73,9 +90,13 @@ def refresh_stats(*, declaration_id: int) -> SignatureStats:
         Declaration.objects.filter(pk=declaration_id).exclude(signature_count=stats.total).update(
             signature_count=stats.total
         )
-        transaction.on_commit(
-            lambda: cache.set(_cache_key(declaration_id), stats, CACHE_TIMEOUT), robust=True
-        )
+        slug = Declaration.objects.values_list("slug", flat=True).get(pk=declaration_id)
+
+        def publish_snapshot():
+            cache.set(_cache_key(declaration_id), stats, CACHE_TIMEOUT)
+            cache.set(_version_key(slug), stats.version, CACHE_TIMEOUT)
+
+        transaction.on_commit(publish_snapshot, robust=True)
     return stats
 
 

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core import signing
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -190,25 +189,3 @@ def resend(request):
             return redirect("signatures:resend")
         return render(request, "signatures/resend.html", {"form": form}, status=400)
     return render(request, "signatures/resend.html", {"form": form})
-
-
-@require_safe
-def signatory_list(request, slug):
-    """Published signatures; the full public list (filters, live updates) builds on this."""
-    declaration = get_object_or_404(Declaration, slug=slug)
-    query = request.GET.get("q", "").strip()[:100]
-    signatures = (
-        Signature.objects.published()
-        .filter(declaration=declaration)
-        .select_related("territory__departement")
-        .prefetch_related("networks")
-        .order_by("-published_at", "-pk")
-    )
-    for word in normalize(query).split():
-        signatures = signatures.filter(territory__search_name__contains=word)
-    page = Paginator(signatures, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "signatures/list.html",
-        {"declaration": declaration, "page": page, "query": query},
-    )
