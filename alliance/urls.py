@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from signatures.api import api
+
 from . import views
 
 admin.site.site_header = _("Alliance des territoires — administration")
@@ -12,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("declarations.urls")),
     path("", include("signatures.urls")),
     path("", include("territories.urls")),
