@@ -9,7 +9,7 @@ export DEBUG ?= 1
 
 VENDOR := static/vendor
 
-.PHONY: run test setup install assets migrate reference worker beat lint format messages check-deploy clean
+.PHONY: run test setup install assets migrate reference worker beat lint format messages check-deploy screenshots clean
 
 run: setup ## Set up everything and serve the site on http://127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -64,6 +64,9 @@ messages: install ## Refresh and compile the English catalogue
 check-deploy: install ## Django's deployment checklist with production-like settings
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  ALLOWED_HOSTS=alliance.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+screenshots: install assets ## PNGs of every public page, desktop and mobile, in var/screenshots/
+	$(VENV)/bin/pytest tests/browser/test_screenshots.py -m screenshots -q
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
