@@ -6,6 +6,8 @@ run means they really ran.
 """
 
 import email
+import email.policy
+import importlib
 import os
 import socket
 
@@ -65,11 +67,25 @@ def _celery_eager(request):
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def migration_data(transactional_db):
+    """The rows data migrations create (the declaration of 25 May 2020, the networks,
+    the moderators' group), again: a transactional test's flush removed them."""
+    from django.apps import apps
+
+    modules = {
+        "declarations.migrations.0002_alliance_des_territoires": "load_declaration",
+        "signatures.migrations.0003_moderators_group": "create_group",
+    }
+    for module, function in modules.items():
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
+def celery_worker(migration_data):
     """A real Celery worker, in a thread of this process, consuming from Redis.
 
-    It shares the test database (committed data only, hence transactional_db)
-    and the Redis broker named by REDIS_URL.
+    It shares the test database (committed data only, hence a transactional
+    database) and the Redis broker named by REDIS_URL.
     """
     from celery.contrib.testing.worker import start_worker
 
@@ -99,7 +115,9 @@ class _SinkHandler:
         if self.refuse_next:
             self.refuse_next -= 1
             return self.refusal
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
 

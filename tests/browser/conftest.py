@@ -60,7 +60,7 @@ def viewport(request):
 
 
 @pytest.fixture
-def page(chromium, viewport, live_server):
+def page(migration_data, chromium, viewport, live_server):
     """A French-speaking visitor's tab; console errors and CSP violations fail the test."""
     context = chromium.new_context(viewport=viewport, locale="fr-FR", base_url=live_server.url)
     page = context.new_page()

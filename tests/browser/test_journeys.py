@@ -1,0 +1,243 @@
+"""People's journeys, in Chromium, at desktop and mobile sizes.
+
+Elements are found by their visible French labels and roles, as a person (or a
+screen reader) finds them. The mayor's journey uses the keyboard alone.
+"""
+
+import csv
+import io
+import re
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from signatures import services
+from signatures.models import Signature
+from tests.factories import (
+    DeclarationFactory,
+    SignatureFactory,
+    TerritoryFactory,
+    UserFactory,
+    fake_siren,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SLUG = "alliance-des-territoires"
+PASSWORD = "mot-de-passe-de-test"
+
+
+@pytest.fixture
+def places():
+    # Real names, made-up codes: the official referential may share the test database.
+    aura = TerritoryFactory(kind="region", code="B84", name="Auvergne-Rhône-Alpes")
+    occitanie = TerritoryFactory(kind="region", code="B76", name="Occitanie")
+    rhone = TerritoryFactory(kind="departement", code="B69", name="Rhône", region=aura)
+    garonne = TerritoryFactory(
+        kind="departement", code="B31", name="Haute-Garonne", region=occitanie
+    )
+    villeurbanne = TerritoryFactory(
+        kind="commune", code="B69266", name="Villeurbanne", population=150000,
+        departement=rhone, region=aura, postal_codes="69100",
+    )  # fmt: skip
+    toulouse = TerritoryFactory(
+        kind="metropole", code="B243100518", siren=fake_siren(31), name="Toulouse Métropole",
+        population=800000, departement=garonne, region=occitanie,
+    )  # fmt: skip
+    return {"villeurbanne": villeurbanne, "toulouse": toulouse, "rhone": rhone}
+
+
+def _wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _tab_to(page, locator, limit=40):
+    """Press Tab until the keyboard focus reaches the element, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {locator}")
+
+
+def _confirmation_path(message) -> str:
+    text = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    return re.search(r"https?://[^/\s]+(/signatures/confirmer/\S+/)", text).group(1)
+
+
+@pytest.mark.celery_worker
+def test_mayor_signs_with_the_keyboard_alone(page, places, celery_worker, smtp_sink):
+    page.goto(reverse("signatures:sign", args=[SLUG]))
+    search = page.get_by_role("combobox", name="Rechercher votre territoire")
+    _tab_to(page, search)
+    page.keyboard.type("villeurb", delay=30)
+    expect_option = page.get_by_role("option", name=re.compile("Villeurbanne"))
+    expect_option.wait_for()
+    page.keyboard.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant")
+    page.keyboard.press("Enter")
+    assert "Territoire choisi : Villeurbanne" in page.locator("#territory-chosen").inner_text()
+
+    _tab_to(page, page.get_by_role("textbox", name="Prénom"))
+    page.keyboard.type("Cédric")
+    _tab_to(page, page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")))
+    page.keyboard.type("Van Styvendael")
+    _tab_to(page, page.get_by_role("radio", name="Président·e", exact=True))
+    page.keyboard.press("ArrowRight")  # radios move and select with the arrows: Maire
+    assert page.get_by_role("radio", name="Maire").is_checked()
+    _tab_to(page, page.get_by_role("textbox", name="Adresse e-mail professionnelle"))
+    page.keyboard.type("maire@mairie-villeurbanne.fr")
+    _tab_to(page, page.get_by_role("checkbox", name="France urbaine"))
+    page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")))
+    page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Signer la déclaration"))
+    page.keyboard.press("Enter")
+
+    page.get_by_role("heading", name="Vérifiez votre messagerie").wait_for()
+    assert _wait_for(lambda: smtp_sink.messages), "the confirmation email never arrived"
+    message = smtp_sink.messages[0]
+    assert message["To"] == "maire@mairie-villeurbanne.fr"
+
+    page.goto(_confirmation_path(message))
+    confirm = page.get_by_role("button", name="Je confirme la signature de mon territoire")
+    _tab_to(page, confirm)
+    page.keyboard.press("Enter")
+    page.get_by_text("Votre signature est confirmée").wait_for()
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.CONFIRMED
+    assert signature.territory == places["villeurbanne"]
+    assert [n.slug for n in signature.networks.all()] == ["france-urbaine"]
+
+
+@pytest.mark.celery_worker
+def test_moderator_approves_from_the_queue(page, places, celery_worker, smtp_sink):
+    signature = SignatureFactory(
+        declaration__slug="moderee", territory=places["toulouse"], status="confirmed"
+    )
+    moderator = UserFactory(username="moderatrice")
+    moderator.groups.add(Group.objects.get(name="Modérateurs"))
+
+    page.goto("/admin/")
+    page.get_by_label("Nom d’utilisateur").fill("moderatrice")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.get_by_role("link", name="1 signature à modérer").click()
+    page.get_by_role("row", name=re.compile("Toulouse Métropole")).get_by_role("checkbox").check()
+    page.get_by_role("combobox", name=re.compile(r"^Action")).select_option(label="Publier")
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_text("1 signature traitée.").wait_for()
+
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PUBLISHED
+    assert _wait_for(lambda: smtp_sink.messages), "the signatory was not told"
+    assert str(smtp_sink.messages[0]["Subject"]).strip().startswith("Votre signature est publiée")
+
+
+@pytest.mark.celery_worker
+def test_visitor_sees_a_new_signature_appear_without_reloading(page, places, celery_worker):
+    from signatures.stats import refresh_stats
+
+    declaration = DeclarationFactory(slug="en-direct")
+    SignatureFactory(declaration=declaration, territory=places["villeurbanne"], status="published")
+    waiting = SignatureFactory(
+        declaration=declaration, territory=places["toulouse"], status="confirmed"
+    )
+    refresh_stats(declaration_id=declaration.pk)
+    page.goto(reverse("signatures:list", args=[declaration.slug]))
+    list_items = page.locator("#signature-list > li")
+    assert list_items.count() == 1
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    services.change_status(signature_id=waiting.pk, action="approve")  # a moderator decides
+
+    first = list_items.first
+    first.get_by_text("Toulouse Métropole").wait_for(timeout=25_000)
+    assert list_items.count() == 2
+    assert (
+        page.locator("#list-announcer").inner_text() == "Une nouvelle signature en tête de liste."
+    )
+    assert page.locator("#signature-counters").get_by_text("2", exact=True).is_visible()
+    assert navigations == []  # no reload
+
+
+def test_visitor_filters_by_region_and_downloads_the_csv(page, places):
+    declaration = DeclarationFactory(slug="filtres")
+    for territory in (places["villeurbanne"], places["toulouse"]):
+        SignatureFactory(declaration=declaration, territory=territory, status="published")
+    page.goto(reverse("signatures:list", args=[declaration.slug]))
+    page.get_by_label("Région").select_option(label="Occitanie")
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_url(re.compile(r"region=B76"))
+    items = page.locator("#signature-list > li")
+    assert items.count() == 1
+    assert "Toulouse Métropole" in items.first.inner_text()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger (CSV)").click()
+    content = open(download_info.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
+    rows = list(csv.reader(io.StringIO(content)))
+    assert [row[0] for row in rows[1:]] == ["Toulouse Métropole"]
+    assert "@" not in content
+
+
+def test_invalid_siren_is_explained_next_to_the_field_and_input_is_kept(page, places):
+    page.goto(reverse("signatures:sign", args=[SLUG]))
+    page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
+    page.get_by_role("checkbox", name="Mon territoire n'est pas dans la liste").check()
+    page.get_by_label("Type de territoire").select_option(label="PETR / Pays")
+    page.get_by_role("textbox", name="Nom du territoire").fill("PETR du Pays Test")
+    page.get_by_role("textbox", name="SIREN du territoire").fill("123456789")
+    page.get_by_label("Département").select_option(label=places["rhone"].name)
+    page.get_by_role("textbox", name="Prénom").fill("Anne")
+    page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")).fill("Durand")
+    page.get_by_role("radio", name="Président·e", exact=True).check()
+    page.get_by_role("textbox", name="Adresse e-mail professionnelle").fill("anne@petr.fr")
+    page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")).check()
+    page.get_by_role("button", name="Signer la déclaration").click()
+
+    siren = page.get_by_role("textbox", name="SIREN du territoire")
+    assert siren.get_attribute("aria-invalid") == "true"
+    error_id = siren.get_attribute("aria-describedby").split()[-1]
+    assert "Ce numéro SIREN n'est pas valide" in page.locator(f"#{error_id}").inner_text()
+    assert siren.input_value() == "123456789"
+    assert (
+        page.get_by_role("textbox", name="Nom du territoire").input_value() == "PETR du Pays Test"
+    )
+    assert page.get_by_role("textbox", name="Prénom").input_value() == "Anne"
+    assert page.title().startswith("Erreur :")
+    assert Signature.objects.count() == 0
+
+
+def test_already_signed_territory_is_refused_next_to_the_field(page, places):
+    declaration = DeclarationFactory(slug="deja")
+    SignatureFactory(declaration=declaration, territory=places["toulouse"], status="published")
+    page.goto(reverse("signatures:sign", args=["deja"]))
+    search = page.get_by_role("combobox", name="Rechercher votre territoire")
+    search.fill("toulouse")
+    page.get_by_role("option", name=re.compile("Toulouse Métropole")).click()
+    page.get_by_role("textbox", name="Prénom").fill("Jean-Luc")
+    page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")).fill("Moudenc")
+    page.get_by_role("radio", name="Président·e", exact=True).check()
+    page.get_by_role("textbox", name="Adresse e-mail professionnelle").fill("jl@toulouse.fr")
+    page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")).check()
+    page.get_by_role("button", name="Signer la déclaration").click()
+
+    error = page.locator("#territory-errors")
+    assert "Toulouse Métropole a déjà signé la déclaration le" in error.inner_text()
+    assert search.get_attribute("aria-invalid") == "true"
+    assert "territory-errors" in search.get_attribute("aria-describedby")
+    assert page.get_by_role("textbox", name="Prénom").input_value() == "Jean-Luc"
+    assert Signature.objects.filter(territory=places["toulouse"]).count() == 1
