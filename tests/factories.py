@@ -112,3 +112,58 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@alliance.example.org")
     password = factory.django.Password("mot-de-passe-de-test")
     is_staff = True
+
+
+def bulk_signatures(declaration, count: int, *, start: int = 0, status: str = "published"):
+    """`count` signatures in a few queries, for query-count tests at thousands of rows.
+
+    Each has its own commune (codes Y<start…>), in one département and région, with one
+    network and a webmail flag, so list pages have something to join and prefetch.
+    """
+    from signatures.models import Flag
+
+    region, _ = Territory.objects.get_or_create(
+        kind="region", code="R-BULK", defaults={"name": "Région bulk", "search_name": "bulk"}
+    )
+    departement, _ = Territory.objects.get_or_create(
+        kind="departement",
+        code="D-BULK",
+        defaults={"name": "Dép bulk", "search_name": "bulk", "region": region},
+    )
+    territories = Territory.objects.bulk_create(
+        Territory(
+            kind="commune",
+            code=f"Y{start + i:05d}",
+            name=f"Commune {start + i}",
+            search_name=f"commune {start + i}",
+            departement=departement,
+            region=region,
+            population=100,
+        )
+        for i in range(count)
+    )
+    now = timezone.now()
+    signatures = Signature.objects.bulk_create(
+        Signature(
+            declaration=declaration,
+            territory=territory,
+            first_name="A",
+            last_name=f"B{start + i}",
+            signatory_search=f"a b{start + i}",
+            function="maire",
+            email=f"m{start + i}@x.fr",
+            consents_to_publication=True,
+            status=status,
+            confirmed_at=now,
+            published_at=now - datetime.timedelta(seconds=start + i)
+            if status == "published"
+            else None,
+        )
+        for i, territory in enumerate(territories)
+    )
+    network = Network.objects.get(slug="red")
+    Signature.networks.through.objects.bulk_create(
+        Signature.networks.through(signature_id=s.pk, network_id=network.pk) for s in signatures
+    )
+    Flag.objects.bulk_create(Flag(signature=s, code="webmail") for s in signatures)
+    return signatures

@@ -24,6 +24,7 @@ from tests.factories import (
     FounderFactory,
     SignatureFactory,
     TerritoryFactory,
+    bulk_signatures,
     fake_siren,
 )
 
@@ -454,49 +455,6 @@ def test_cors_lets_any_site_read_the_api(client, declaration):
     assert "Access-Control-Allow-Origin" not in client.get("/healthz", headers=origin)
 
 
-def _bulk_published(declaration, count, start=0):
-    """`count` published signatures with territories, département, région and a network."""
-    region, _ = Territory.objects.get_or_create(
-        kind="region", code="R-API", defaults={"name": "Région API"}
-    )
-    departement, _ = Territory.objects.get_or_create(
-        kind="departement", code="D-API", defaults={"name": "Dép API", "region": region}
-    )
-    territories = Territory.objects.bulk_create(
-        Territory(
-            kind="commune",
-            code=f"Y{start + i:05d}",
-            name=f"Commune {start + i}",
-            search_name=f"commune {start + i}",
-            departement=departement,
-            region=region,
-            population=100,
-        )
-        for i in range(count)
-    )
-    now = timezone.now()
-    signatures = Signature.objects.bulk_create(
-        Signature(
-            declaration=declaration,
-            territory=territory,
-            first_name="A",
-            last_name=f"B{start + i}",
-            signatory_search=f"a b{start + i}",
-            function="maire",
-            email=f"m{start + i}@x.fr",
-            consents_to_publication=True,
-            status="published",
-            confirmed_at=now,
-            published_at=now - datetime.timedelta(seconds=start + i),
-        )
-        for i, territory in enumerate(territories)
-    )
-    network = Network.objects.get(slug="red")
-    Signature.networks.through.objects.bulk_create(
-        Signature.networks.through(signature_id=s.pk, network_id=network.pk) for s in signatures
-    )
-
-
 def _queries(client, url, status=200, **headers) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers)
@@ -520,12 +478,12 @@ def test_query_counts_do_not_grow_with_the_signatures(client, declaration, refre
     DemandFactory.create_batch(3, group=group)
     FounderFactory.create_batch(2, declaration=declaration)
     declaration.initiators.set(Network.objects.all())
-    _bulk_published(declaration, 10)
+    bulk_signatures(declaration, 10)
     for each in Declaration.objects.all():  # as the periodic task does
         refresh(each)
     small = [_queries(client, url) for url in _urls(client, declaration)]
 
-    _bulk_published(declaration, 4990, start=10)
+    bulk_signatures(declaration, 4990, start=10)
     refresh(declaration)
     assert client.get(_url(declaration, "/signatures")).json()["count"] == 5000
     large = [_queries(client, url) for url in _urls(client, declaration)]

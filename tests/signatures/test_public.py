@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from declarations.models import Network
 from signatures.stats import refresh_stats
-from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory
+from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, bulk_signatures
 
 pytestmark = pytest.mark.django_db
 
@@ -195,32 +195,6 @@ def test_csv_streams_public_fields_with_filters(client, declaration):
         assert secret not in text
 
 
-def _bulk(declaration, count, start):
-    territories = [
-        TerritoryFactory.build(code=f"Z{start + i:05d}", name=f"Commune {start + i}")
-        for i in range(count)
-    ]
-    for territory in territories:
-        territory.search_name = territory.name.lower()
-    from signatures.models import Signature
-    from territories.models import Territory
-
-    created = Territory.objects.bulk_create(territories)
-    signatures = Signature.objects.bulk_create(
-        SignatureFactory.build(
-            declaration=declaration,
-            territory=territory,
-            status="published",
-            published_at=timezone.now(),
-        )
-        for territory in created
-    )
-    network = Network.objects.get(slug="anpp")
-    Signature.networks.through.objects.bulk_create(
-        Signature.networks.through(signature_id=s.pk, network_id=network.pk) for s in signatures
-    )
-
-
 # The CSV is left out on purpose: it streams in chunks of 500 rows, two queries each.
 @pytest.mark.parametrize("view", ["signatures:list", "signatures:list_updates"])
 def test_public_views_cost_the_same_at_10_and_5000_signatures(client, view):
@@ -235,9 +209,9 @@ def test_public_views_cost_the_same_at_10_and_5000_signatures(client, view):
                 b"".join(response.streaming_content)
         return len(captured)
 
-    _bulk(declaration, 10, 0)
+    bulk_signatures(declaration, 10)
     refresh_stats(declaration_id=declaration.pk)
     small = queries()
-    _bulk(declaration, 4990, 10)
+    bulk_signatures(declaration, 4990, start=10)
     refresh_stats(declaration_id=declaration.pk)
     assert queries() == small
