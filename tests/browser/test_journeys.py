@@ -31,20 +31,23 @@ PASSWORD = "mot-de-passe-de-test"
 
 @pytest.fixture
 def places():
-    # Real names, made-up codes: the official referential may share the test database.
-    aura = TerritoryFactory(kind="region", code="B84", name="Auvergne-Rhône-Alpes")
-    occitanie = TerritoryFactory(kind="region", code="B76", name="Occitanie")
-    rhone = TerritoryFactory(kind="departement", code="B69", name="Rhône", region=aura)
+    # Made-up names and codes: the official referential may share the test database.
+    aura = TerritoryFactory(kind="region", code="B84", name="Région Nord-Exemple")
+    occitanie = TerritoryFactory(kind="region", code="B76", name="Région Sud-Exemple")
+    rhone = TerritoryFactory(
+        kind="departement", code="B69", name="Département Nord-Exemple", region=aura
+    )
     garonne = TerritoryFactory(
-        kind="departement", code="B31", name="Haute-Garonne", region=occitanie
+        kind="departement", code="B31", name="Département Sud-Exemple", region=occitanie
     )
     villeurbanne = TerritoryFactory(
-        kind="commune", code="B69266", name="Villeurbanne", population=150000,
+        kind="commune", code="B69266", name="Coopérville", population=150000,
         departement=rhone, region=aura, postal_codes="69100",
     )  # fmt: skip
     toulouse = TerritoryFactory(
-        kind="metropole", code="B243100518", siren=fake_siren(31), name="Toulouse Métropole",
-        population=800000, departement=garonne, region=occitanie,
+        kind="metropole", code="B243100518", siren=fake_siren(31),
+        name="Métropole de Relanceville", population=800000,
+        departement=garonne, region=occitanie,
     )  # fmt: skip
     return {"villeurbanne": villeurbanne, "toulouse": toulouse, "rhone": rhone}
 
@@ -81,13 +84,13 @@ def test_mayor_signs_with_the_keyboard_alone(page, places, celery_worker, smtp_s
     page.goto(reverse("signatures:sign", args=[SLUG]))
     search = page.get_by_role("combobox", name="Rechercher votre territoire")
     _tab_to(page, search)
-    page.keyboard.type("villeurb", delay=30)
-    expect_option = page.get_by_role("option", name=re.compile("Villeurbanne"))
+    page.keyboard.type("coopérv", delay=30)
+    expect_option = page.get_by_role("option", name=re.compile("Coopérville"))
     expect_option.wait_for()
     page.keyboard.press("ArrowDown")
     assert search.get_attribute("aria-activedescendant")
     page.keyboard.press("Enter")
-    assert "Territoire choisi : Villeurbanne" in page.locator("#territory-chosen").inner_text()
+    assert "Territoire choisi : Coopérville" in page.locator("#territory-chosen").inner_text()
 
     _tab_to(page, page.get_by_role("textbox", name="Prénom"))
     page.keyboard.type("Cédric")
@@ -97,7 +100,7 @@ def test_mayor_signs_with_the_keyboard_alone(page, places, celery_worker, smtp_s
     page.keyboard.press("ArrowRight")  # radios move and select with the arrows: Maire
     assert page.get_by_role("radio", name="Maire").is_checked()
     _tab_to(page, page.get_by_role("textbox", name="Adresse e-mail professionnelle"))
-    page.keyboard.type("maire@mairie-villeurbanne.fr")
+    page.keyboard.type("maire@mairie-cooperville.fr")
     _tab_to(page, page.get_by_role("checkbox", name="France urbaine"))
     page.keyboard.press("Space")
     _tab_to(page, page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")))
@@ -108,7 +111,7 @@ def test_mayor_signs_with_the_keyboard_alone(page, places, celery_worker, smtp_s
     page.get_by_role("heading", name="Vérifiez votre messagerie").wait_for()
     assert _wait_for(lambda: smtp_sink.messages), "the confirmation email never arrived"
     message = smtp_sink.messages[0]
-    assert message["To"] == "maire@mairie-villeurbanne.fr"
+    assert message["To"] == "maire@mairie-cooperville.fr"
 
     page.goto(_confirmation_path(message))
     confirm = page.get_by_role("button", name="Je confirme la signature de mon territoire")
@@ -134,7 +137,9 @@ def test_moderator_approves_from_the_queue(page, places, celery_worker, smtp_sin
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.get_by_role("link", name="1 signature à modérer").click()
-    page.get_by_role("row", name=re.compile("Toulouse Métropole")).get_by_role("checkbox").check()
+    page.get_by_role("row", name=re.compile("Métropole de Relanceville")).get_by_role(
+        "checkbox"
+    ).check()
     page.get_by_role("combobox", name=re.compile(r"^Action")).select_option(label="Publier")
     page.get_by_role("button", name="Envoyer").click()
     page.get_by_text("1 signature traitée.").wait_for()
@@ -164,7 +169,7 @@ def test_visitor_sees_a_new_signature_appear_without_reloading(page, places, cel
     services.change_status(signature_id=waiting.pk, action="approve")  # a moderator decides
 
     first = list_items.first
-    first.get_by_text("Toulouse Métropole").wait_for(timeout=25_000)
+    first.get_by_text("Métropole de Relanceville").wait_for(timeout=25_000)
     assert list_items.count() == 2
     assert (
         page.locator("#list-announcer").inner_text() == "Une nouvelle signature en tête de liste."
@@ -178,18 +183,18 @@ def test_visitor_filters_by_region_and_downloads_the_csv(page, places):
     for territory in (places["villeurbanne"], places["toulouse"]):
         SignatureFactory(declaration=declaration, territory=territory, status="published")
     page.goto(reverse("signatures:list", args=[declaration.slug]))
-    page.get_by_label("Région").select_option(label="Occitanie")
+    page.get_by_label("Région").select_option(label="Région Sud-Exemple")
     page.get_by_role("button", name="Filtrer").click()
     page.wait_for_url(re.compile(r"region=B76"))
     items = page.locator("#signature-list > li")
     assert items.count() == 1
-    assert "Toulouse Métropole" in items.first.inner_text()
+    assert "Métropole de Relanceville" in items.first.inner_text()
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Télécharger (CSV)").click()
     content = open(download_info.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
     rows = list(csv.reader(io.StringIO(content)))
-    assert [row[0] for row in rows[1:]] == ["Toulouse Métropole"]
+    assert [row[0] for row in rows[1:]] == ["Métropole de Relanceville"]
     assert "@" not in content
 
 
@@ -226,8 +231,8 @@ def test_already_signed_territory_is_refused_next_to_the_field(page, places):
     SignatureFactory(declaration=declaration, territory=places["toulouse"], status="published")
     page.goto(reverse("signatures:sign", args=["deja"]))
     search = page.get_by_role("combobox", name="Rechercher votre territoire")
-    search.fill("toulouse")
-    page.get_by_role("option", name=re.compile("Toulouse Métropole")).click()
+    search.fill("relancev")
+    page.get_by_role("option", name=re.compile("Métropole de Relanceville")).click()
     page.get_by_role("textbox", name="Prénom").fill("Jean-Luc")
     page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")).fill("Moudenc")
     page.get_by_role("radio", name="Président·e", exact=True).check()
@@ -236,7 +241,7 @@ def test_already_signed_territory_is_refused_next_to_the_field(page, places):
     page.get_by_role("button", name="Signer la déclaration").click()
 
     error = page.locator("#territory-errors")
-    assert "Toulouse Métropole a déjà signé la déclaration le" in error.inner_text()
+    assert "Métropole de Relanceville a déjà signé la déclaration le" in error.inner_text()
     assert search.get_attribute("aria-invalid") == "true"
     assert "territory-errors" in search.get_attribute("aria-describedby")
     assert page.get_by_role("textbox", name="Prénom").input_value() == "Jean-Luc"
