@@ -1,16 +1,18 @@
-"""`make screenshots`: PNGs of every public page, desktop and mobile, in var/screenshots/.
+"""`make screenshots`: full-page PNGs of every public page, desktop and mobile.
 
-For reviewing changes by eye. Left out of `make test` (marker `screenshots`). The
-pages show the real referential and demonstration signatures from seed_demo.
+For looking at the pages by eye (reviews, the accessibility self-assessment);
+left out of `make test` by the `screenshots` marker. The content is realistic: the
+official referential, 300 demonstration signatures from seed_demo, computed
+statistics. Files go to var/screenshots/<page>-<viewport>.png.
 """
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from playwright.sync_api import expect
 
-from signatures.models import Signature
-from signatures.stats import refresh_all_stats
+from tests.browser.conftest import DESKTOP, MOBILE
 
 pytestmark = [pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
 
@@ -20,51 +22,100 @@ OUTPUT = settings.BASE_DIR / "var/screenshots"
 
 @pytest.fixture
 def content(migration_data):
+    """The real referential, 300 published demonstration signatures and one pending."""
+    from declarations.models import Declaration
+    from signatures.models import Signature
+    from signatures.stats import refresh_stats
+    from territories.models import Territory
+
     call_command("import_territories", verbosity=0)
     call_command("seed_demo", signatures=300, verbosity=0)
-    refresh_all_stats()
-    published = Signature.objects.published().select_related("territory").first()
+    declaration = Declaration.objects.get(slug=SLUG)
+    declaration.signature_goal = 1000
+    declaration.save(update_fields=["signature_goal"])
+    signed = Signature.objects.filter(declaration=declaration).values("territory_id")
+    free_commune = (
+        Territory.objects.filter(kind="commune", is_active=True)
+        .exclude(pk__in=signed)
+        .order_by("code")
+        .first()
+    )
     pending = Signature.objects.create(
-        declaration=published.declaration,
-        territory=published.territory,
+        declaration=declaration,
+        territory=free_commune,
         first_name="Camille",
         last_name="Durand",
+        signatory_search="camille durand",
         function=Signature.Function.MAIRE,
         email="camille.durand@mairie.example",
         consents_to_publication=True,
     )
-    return {"pending": pending, "published": published}
+    refresh_stats(declaration_id=declaration.pk)
+    return {"pending": pending}
 
 
 def _pages(content) -> dict[str, str]:
+    """Page name (the PNG's) and its path; the same pages as test_accessibility."""
+    sign = reverse("signatures:sign", args=[SLUG])
     return {
-        "accueil": "/",
+        "home": "/",
         "declaration": reverse("declarations:detail", args=[SLUG]),
-        "signer": reverse("signatures:sign", args=[SLUG]),
-        "verifiez-vos-emails": reverse("signatures:check_inbox", args=[SLUG]),
-        "confirmer": reverse(
+        "sign": sign,
+        "check-inbox": reverse("signatures:check_inbox", args=[SLUG]),
+        "confirm": reverse(
             "signatures:confirm", args=[content["pending"].make_confirmation_token()]
         ),
-        "lien-invalide": reverse("signatures:confirm", args=["lien-abime"]),
-        "renvoyer": reverse("signatures:resend"),
-        "signataires": reverse("signatures:list", args=[SLUG]),
-        "signataires-filtres": reverse("signatures:list", args=[SLUG]) + "?region=76&sort=nom",
-        "statistiques": reverse("signatures:statistics", args=[SLUG]),
+        "link-problem": reverse("signatures:confirm", args=["lien-abime"]),
+        "resend": reverse("signatures:resend"),
+        "list": reverse("signatures:list", args=[SLUG]),
+        "list-filtered": reverse("signatures:list", args=[SLUG]) + "?region=76&sort=population",
+        "statistics": reverse("signatures:statistics", args=[SLUG]),
         "widget": reverse("signatures:widget", args=[SLUG]),
-        "recherche-territoire": reverse("territories:search") + "?q=saint+etienne",
+        "territory-search": reverse("territories:search") + "?q=saint+etienne",
         "api-docs": "/api/docs",
+        "not-found": "/nulle-part/",
     }
 
 
-def test_screenshots_of_every_public_page(page, viewport, content):
+def _shoot(page, name: str, viewport_name: str) -> None:
+    page.screenshot(path=str(OUTPUT / f"{name}-{viewport_name}.png"), full_page=True)
+
+
+def test_screenshots_of_every_public_page(chromium, live_server, content):
+    # One referential import for both sizes: the tabs are opened here rather than by
+    # the `page` fixture, which is one test per viewport.
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    size = "mobile" if viewport["width"] < 600 else "desktop"
-    for name, url in _pages(content).items():
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(OUTPUT / f"{name}-{size}.png"), full_page=True)
-    # The form as a person sees it after a mistake.
-    page.goto(reverse("signatures:sign", args=[SLUG]))
-    page.get_by_role("button", name="Signer la déclaration").click()
-    page.screenshot(path=str(OUTPUT / f"signer-erreurs-{size}.png"), full_page=True)
-    assert len(list(OUTPUT.glob(f"*-{size}.png"))) == len(_pages(content)) + 1
+    for old in OUTPUT.glob("*.png"):  # a page that no longer exists leaves no stale file
+        old.unlink()
+    pages = _pages(content)
+    for viewport_name, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
+        context = chromium.new_context(viewport=viewport, locale="fr-FR", base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        for name, path in pages.items():
+            page.goto(path)
+            if name == "api-docs":
+                expect(page.locator(".opblock").first).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            _shoot(page, name, viewport_name)
+
+        # The signing form in the states a person meets: suggestions open, then errors.
+        page.goto(pages["sign"])
+        page.get_by_role("combobox", name="Rechercher votre territoire").press_sequentially(
+            "saint", delay=20
+        )
+        expect(page.get_by_role("listbox")).to_be_visible()
+        page.keyboard.press("ArrowDown")
+        _shoot(page, "sign-autocomplete", viewport_name)
+        page.goto(pages["sign"])
+        page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
+        page.get_by_label("Mon territoire n'est pas dans la liste", exact=True).check()
+        page.get_by_label("SIREN du territoire").fill("123 456 789")
+        page.get_by_role("button", name="Signer la déclaration").click()
+        expect(page.locator("#form-errors")).to_be_visible()
+        _shoot(page, "sign-errors", viewport_name)
+        context.close()
+
+    names = [*pages, "sign-autocomplete", "sign-errors"]
+    expected = {f"{name}-{size}.png" for name in names for size in ("desktop", "mobile")}
+    assert {path.name for path in OUTPUT.glob("*.png")} == expected
