@@ -199,10 +199,7 @@ class SignatureForm(forms.Form):
         return phone
 
     def clean_unlisted_siren(self):
-        siren = re.sub(r"\s", "", self.cleaned_data["unlisted_siren"])
-        if siren:
-            validate_siren(siren)
-        return siren
+        return re.sub(r"\s", "", self.cleaned_data["unlisted_siren"])
 
     def clean(self):
         cleaned = super().clean()
@@ -233,6 +230,12 @@ class SignatureForm(forms.Form):
         for name, message in required.items():
             if not cleaned.get(name) and name not in self.errors:
                 self.add_error(name, message)
+        # Checked only here: a SIREN left in the field after unticking does not count.
+        if cleaned.get("unlisted_siren"):
+            try:
+                validate_siren(cleaned["unlisted_siren"])
+            except forms.ValidationError as error:
+                self.add_error("unlisted_siren", error)
 
     def resolved_territory(self) -> Territory | None:
         """The chosen territory, or the known one behind an unlisted SIREN, or None."""

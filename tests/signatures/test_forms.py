@@ -181,3 +181,8 @@ def test_networks_are_the_initiating_networks(declaration, territory):
     form = _form(declaration, territory=territory.pk, networks=[network.pk])
     assert form.is_valid()
     assert list(form.cleaned_data["networks"]) == [network]
+
+
+def test_a_siren_left_behind_after_unticking_not_listed_is_ignored(declaration, territory):
+    form = _form(declaration, territory=territory.pk, unlisted_siren="123")
+    assert form.is_valid(), form.errors
