@@ -22,7 +22,11 @@ test: install assets ## Set up and run the whole suite, lint and format check
 setup: install assets migrate reference
 
 # The stamp files make a second `make run` skip what is already done.
-install: $(VENV)/.installed
+install: $(VENV)/.installed .env
+# Development settings for this checkout, so `.venv/bin/python manage.py …` works
+# as it does under make; never committed, never copied into the Docker image.
+.env:
+	printf '# Local development settings; see .env.example. Not committed.\nDEBUG=1\n' > $@
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
