@@ -15,18 +15,6 @@ Kind = Territory.Kind
 EPCI_SIREN = "000000018"  # like every code of the tiny data set below, absent from the real data
 
 
-@pytest.fixture(scope="module")
-def referential(django_db_setup, django_db_blocker):
-    """The real referential, committed once and shared: importing it takes seconds.
-
-    A previous module may have left it (nothing to do), a transactional test may
-    have flushed it (import again).
-    """
-    with django_db_blocker.unblock():
-        if Territory.objects.filter(is_referential=True).count() < 30_000:
-            import_referential()
-
-
 def _commune(code: str, name: str, *, siren: str, departement: str = "X2", population=100):
     return {
         "code": code,
