@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "declarations",
     "territories",
     "signatures",
+    "public",
 ]
 
 MIDDLEWARE = [

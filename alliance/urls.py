@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from signatures.api import api
+from public.api import api
 
 from . import views
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("declarations.urls")),
     path("", include("signatures.urls")),
+    path("", include("public.urls")),
     path("", include("territories.urls")),
 ]

@@ -103,9 +103,13 @@ class Declaration(models.Model):
 
     @property
     def goal_percent(self) -> int | None:
+        return self.goal_percent_for(self.signature_count)
+
+    def goal_percent_for(self, total: int) -> int | None:
+        """Progress of `total` towards the goal, capped at 100; None without a goal."""
         if not self.signature_goal:
             return None
-        return min(100, round(100 * self.signature_count / self.signature_goal))
+        return min(100, round(100 * total / self.signature_goal))
 
 
 class DemandGroup(models.Model):

@@ -74,8 +74,19 @@ class ModerationEventInline(admin.TabularInline):
     """The audit trail, shown and never editable."""
 
     model = ModerationEvent
-    fields = ["created_at", "action", "actor", "from_status", "to_status", "reason", "note"]
-    readonly_fields = [*fields, "notified_at"]
+    fields = [
+        "created_at",
+        "action",
+        "actor",
+        "from_status",
+        "to_status",
+        "reason",
+        "note",
+        "notified_at",
+        "notification_failed_at",
+        "notification_error",
+    ]
+    readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ["created_at", "pk"]
@@ -108,7 +119,7 @@ class SignatureResource(resources.ModelResource):
         return signature.territory.get_kind_display()
 
     def dehydrate_network_names(self, signature):
-        return ", ".join(n.short_name for n in signature.networks.all())
+        return signature.network_names
 
     def dehydrate_flag_codes(self, signature):
         return ", ".join(f.code for f in signature.flags.all())
@@ -236,7 +247,7 @@ class SignatureAdminBase(admin.ModelAdmin):
 
     @admin.display(description=_("réseaux"))
     def network_names(self, signature):
-        return ", ".join(n.short_name for n in signature.networks.all()) or "—"
+        return signature.network_names or "—"
 
     @admin.action(description=_("Publier"), permissions=["moderate"])
     def approve(self, request, queryset):
@@ -265,7 +276,7 @@ class SignatureAdminBase(admin.ModelAdmin):
     @admin.action(description=_("Renvoyer le lien de confirmation"), permissions=["moderate"])
     def resend_confirmation(self, request, queryset):
         sent = sum(
-            services.resend_confirmation(signature_id=pk, actor=request.user)
+            services.resend_link_for_moderator(signature_id=pk, actor=request.user)
             for pk in queryset.values_list("pk", flat=True)
         )
         self.message_user(
@@ -362,7 +373,22 @@ class ModerationQueueAdmin(SignatureAdminBase):
     ordering = ["confirmed_at", "pk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=Signature.Status.CONFIRMED)
+        return super().get_queryset(request).confirmed()
+
+
+class NotificationFailedFilter(admin.SimpleListFilter):
+    title = _("e-mail au signataire")
+    parameter_name = "notification"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Échec d'envoi")), ("sent", _("Envoyé"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(notification_failed_at__isnull=False)
+        if self.value() == "sent":
+            return queryset.filter(notified_at__isnull=False)
+        return queryset
 
 
 @admin.register(ModerationEvent)
@@ -375,8 +401,10 @@ class ModerationEventAdmin(admin.ModelAdmin):
         "from_status",
         "to_status",
         "reason",
+        "notified_at",
+        "notification_failed_at",
     ]
-    list_filter = ["action", "reason"]
+    list_filter = ["action", "reason", NotificationFailedFilter]
     list_select_related = ["signature__territory", "actor"]
     date_hierarchy = "created_at"
 

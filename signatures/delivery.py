@@ -1,16 +1,13 @@
 """Email delivery: each queued email leaves once, failures are told apart, lost ones recovered."""
 
-import datetime
 import smtplib
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Now
-from django.utils import timezone
 
 from . import emails
-from .models import CONFIRMATION_MAX_AGE, ModerationEvent, Signature
-from .services import NOTIFIED_ACTIONS
+from .models import ModerationEvent, Signature
 
 Status = Signature.Status
 
@@ -40,7 +37,7 @@ def deliver_confirmation_email(*, signature_id: int) -> None:
     the email sent after the last `confirmation_queued_at` and does nothing.
     Transient SMTP errors propagate for the task to retry; any other error is
     raised as PermanentEmailError, for the task to record with
-    record_email_failure once this transaction has rolled back.
+    record_confirmation_failure once this transaction has rolled back.
     """
     with transaction.atomic():
         signature = (
@@ -69,10 +66,17 @@ def _send_or_classify(send, obj) -> None:
         raise PermanentEmailError(exc) from exc
 
 
-def record_email_failure(*, signature_id: int, error: Exception) -> None:
+def record_confirmation_failure(*, signature_id: int, error: Exception) -> None:
     """Called once the sending transaction has rolled back, so the record stays."""
     Signature.objects.filter(pk=signature_id).update(
         confirmation_failed_at=Now(), confirmation_error=repr(error)[:300]
+    )
+
+
+def record_decision_failure(*, event_id: int, error: Exception) -> None:
+    """The decision email failed for good: the sweeper skips it, moderators see it."""
+    ModerationEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(
+        notification_failed_at=Now(), notification_error=repr(error)[:300]
     )
 
 
@@ -92,42 +96,6 @@ def deliver_decision_email(*, event_id: int) -> None:
         if event is None or not event.signature.email:
             return
         _send_or_classify(emails.send_decision, event)
-        ModerationEvent.objects.filter(pk=event_id).update(notified_at=Now())
-
-
-# Older than this and still unsent, a queued email is presumed lost (broker down
-# when it was queued, worker killed…): the sweeper queues it again.
-LOST_AFTER = datetime.timedelta(minutes=10)
-
-
-def sweep_unsent_emails() -> int:
-    """Queue again the emails that were asked for and never left; returns how many.
-
-    Safe to run any time and concurrently: the delivery guards send each email once.
-    """
-    from .tasks import send_confirmation_email, send_decision_email
-
-    now = timezone.now()
-    window = (now - datetime.timedelta(seconds=CONFIRMATION_MAX_AGE), now - LOST_AFTER)
-    confirmations = list(
-        Signature.objects.pending()
-        .filter(confirmation_queued_at__range=window, confirmation_failed_at__isnull=True)
-        .filter(
-            Q(confirmation_sent_at__isnull=True)
-            | Q(confirmation_sent_at__lt=F("confirmation_queued_at"))
+        ModerationEvent.objects.filter(pk=event_id).update(
+            notified_at=Now(), notification_failed_at=None, notification_error=""
         )
-        .values_list("pk", flat=True)
-    )
-    decisions = list(
-        ModerationEvent.objects.filter(
-            action__in=NOTIFIED_ACTIONS, notified_at__isnull=True, created_at__range=window
-        )
-        .exclude(signature__email="")
-        .exclude(signature__confirmation_failed_at__isnull=False)
-        .values_list("pk", flat=True)
-    )
-    for pk in confirmations:
-        send_confirmation_email.delay(pk)
-    for pk in decisions:
-        send_decision_email.delay(pk)
-    return len(confirmations) + len(decisions)

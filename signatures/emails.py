@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .models import CONFIRMATION_MAX_AGE, ModerationEvent, Signature
+from .models import CONFIRMATION_VALID_DAYS, ModerationEvent, Signature
 
 
 def _send(template: str, context: dict, to: str) -> None:
@@ -30,7 +30,7 @@ def send_confirmation(signature: Signature) -> None:
             "territory": signature.territory,
             "confirm_url": f"{settings.SITE_URL}{path}",
             "resend_url": f"{settings.SITE_URL}{reverse('signatures:resend')}",
-            "valid_days": CONFIRMATION_MAX_AGE // 86400,
+            "valid_days": CONFIRMATION_VALID_DAYS,
         },
         to=signature.email,
     )
@@ -43,7 +43,7 @@ def send_decision(event: ModerationEvent) -> None:
         ModerationEvent.Action.APPROVE: "signature-published",
         ModerationEvent.Action.REJECT: "signature-rejected",
     }[event.action]
-    list_path = reverse("signatures:list", kwargs={"slug": signature.declaration.slug})
+    list_path = reverse("public:list", kwargs={"slug": signature.declaration.slug})
     _send(
         template,
         {

@@ -299,7 +299,7 @@ def already_signed_message(declaration: Declaration, live: Signature):
         else ""
     )
     if live.status == Signature.Status.PUBLISHED:
-        url = reverse("signatures:list", kwargs={"slug": declaration.slug})
+        url = reverse("public:list", kwargs={"slug": declaration.slug})
         return format_html(
             '{} <a href="{}?{}#signature-{}">{}</a>',
             _("%(territory)s a déjà signé la déclaration le %(date)s.")

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,9 +14,18 @@ from declarations.models import Declaration, Network
 from territories.models import Territory
 
 CONFIRMATION_SALT = "signatures.confirmation"
-CONFIRMATION_MAX_AGE = 7 * 24 * 3600  # seconds: a week to find the email and click
+CONFIRMATION_VALID_DAYS = 7  # a week to find the email and click
+CONFIRMATION_MAX_AGE = CONFIRMATION_VALID_DAYS * 24 * 3600  # seconds, for signing.loads
 # A second identical submission or resend within this delay sends no second email.
 RESEND_COOLDOWN = datetime.timedelta(minutes=2)
+# Older than this and still unsent, a queued email is presumed lost (broker down
+# when it was queued, worker killed…): the sweeper queues it again.
+EMAIL_LOST_AFTER = datetime.timedelta(minutes=10)
+
+
+def _sweep_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """Emails asked for within the link's validity, and long enough ago to be lost."""
+    return (now - datetime.timedelta(seconds=CONFIRMATION_MAX_AGE), now - EMAIL_LOST_AFTER)
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -29,6 +38,32 @@ class SignatureQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status=Signature.Status.PENDING)
+
+    def confirmed(self):
+        """Confirmed by the signatory, awaiting a moderator's decision."""
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+    def for_territory(self, declaration, territory):
+        return self.filter(declaration=declaration, territory=territory)
+
+    def pending_for(self, email: str):
+        """Pending signatures made with this address, whatever its case."""
+        return self.pending().filter(email__iexact=email)
+
+    def confirmation_lost(self, now: datetime.datetime):
+        """Pending signatures whose last requested link never left (see EMAIL_LOST_AFTER).
+
+        A failure recorded as permanent is not tried again.
+        """
+        return (
+            self.pending()
+            .filter(confirmation_queued_at__range=_sweep_window(now))
+            .filter(confirmation_failed_at__isnull=True)
+            .filter(
+                Q(confirmation_sent_at__isnull=True)
+                | Q(confirmation_sent_at__lt=F("confirmation_queued_at"))
+            )
+        )
 
 
 class Signature(models.Model):
@@ -142,6 +177,11 @@ class Signature(models.Model):
         return self.get_function_display()
 
     @property
+    def network_names(self) -> str:
+        """The networks' short names, comma-separated (prefetch `networks` for lists)."""
+        return ", ".join(network.short_name for network in self.networks.all())
+
+    @property
     def confirmation_sent_after_queued(self) -> bool:
         """The last requested confirmation email is out."""
         sent, queued = self.confirmation_sent_at, self.confirmation_queued_at
@@ -195,6 +235,26 @@ class Flag(models.Model):
         return self.get_code_display()
 
 
+class ModerationEventQuerySet(models.QuerySet):
+    def notification_lost(self, now: datetime.datetime):
+        """Decisions whose email to the signatory never left and may still be sent.
+
+        Left out: anonymised signatories (no address), emails whose failure was
+        recorded as permanent, and signatures whose confirmation email already
+        failed permanently (the address does not take mail).
+        """
+        return (
+            self.filter(
+                action__in=ModerationEvent.NOTIFIED_ACTIONS,
+                notified_at__isnull=True,
+                notification_failed_at__isnull=True,
+                created_at__range=_sweep_window(now),
+            )
+            .exclude(signature__email="")
+            .exclude(signature__confirmation_failed_at__isnull=False)
+        )
+
+
 class ModerationEvent(models.Model):
     """The audit trail: one row per decision or status change, never edited."""
 
@@ -214,6 +274,9 @@ class ModerationEvent(models.Model):
         INAPPROPRIATE_COMMENT = "comment", _("Commentaire inapproprié")
         OTHER = "other", _("Autre motif")
 
+    # Decisions the signatory hears about by email.
+    NOTIFIED_ACTIONS = (Action.APPROVE, Action.REJECT)
+
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -231,6 +294,13 @@ class ModerationEvent(models.Model):
     created_at = models.DateTimeField(_("le"), default=timezone.now, db_index=True)
     # The signatory's email about this decision: set once sent, so a retry sends once.
     notified_at = models.DateTimeField(_("signataire prévenu le"), null=True, blank=True)
+    # Set when that email failed for good: the sweeper leaves it, moderators see it.
+    notification_failed_at = models.DateTimeField(
+        _("échec de l'e-mail au signataire le"), null=True, blank=True
+    )
+    notification_error = models.CharField(_("erreur d'envoi"), max_length=300, blank=True)
+
+    objects = ModerationEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

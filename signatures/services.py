@@ -12,6 +12,7 @@ from territories.normalize import normalize
 
 from . import flags
 from .models import ModerationEvent, Signature
+from .tasks import refresh_stats, send_confirmation_email, send_decision_email
 
 
 class TerritoryAlreadySigned(Exception):
@@ -52,7 +53,7 @@ class Signatory:
 def live_signature_for(*, declaration: Declaration, territory: Territory) -> Signature | None:
     return (
         Signature.objects.live()
-        .filter(declaration=declaration, territory=territory)
+        .for_territory(declaration, territory)
         .select_related("territory")
         .first()
     )
@@ -150,16 +151,14 @@ def sign_declaration(
 
 def _pending_for_update(declaration, territory, email) -> Signature | None:
     return (
-        Signature.objects.pending()
+        Signature.objects.pending_for(email)
+        .for_territory(declaration, territory)
         .select_for_update()
-        .filter(declaration=declaration, territory=territory, email__iexact=email)
         .first()
     )
 
 
 def _queue_confirmation(signature: Signature) -> None:
-    from .tasks import send_confirmation_email
-
     # The database's clock, like `confirmation_sent_at`, so the two compare.
     Signature.objects.filter(pk=signature.pk).update(confirmation_queued_at=Now())
     # robust: a broker outage must not turn a saved signature into an error
@@ -167,8 +166,8 @@ def _queue_confirmation(signature: Signature) -> None:
     transaction.on_commit(lambda: send_confirmation_email.delay(signature.pk), robust=True)
 
 
-def resend_confirmations(*, email: str) -> int:
-    """Queue a new link for each pending signature of this address.
+def send_new_links(*, email: str) -> int:
+    """Queue a new link for each pending signature of this address (the public form).
 
     Side effects: sets `confirmation_queued_at` and queues the email task after
     commit, skipping signatures queued within RESEND_COOLDOWN. Returns how many
@@ -177,7 +176,7 @@ def resend_confirmations(*, email: str) -> int:
     now = timezone.now()
     queued = 0
     with transaction.atomic():
-        pending = Signature.objects.pending().select_for_update().filter(email__iexact=email)
+        pending = Signature.objects.pending_for(email).select_for_update()
         for signature in pending:
             if signature.confirmation_recently_queued(now):
                 continue
@@ -206,8 +205,6 @@ TIMESTAMP_FOR = {
     Status.REJECTED: "rejected_at",
     Status.WITHDRAWN: "withdrawn_at",
 }
-# Decisions the signatory hears about by email.
-NOTIFIED_ACTIONS = {Action.APPROVE, Action.REJECT}
 
 
 def change_status(
@@ -282,7 +279,7 @@ def change_status(
             )
         if Status.PUBLISHED in (previous, target):
             queue_stats_refresh(signature.declaration_id)
-        if action in NOTIFIED_ACTIONS:
+        if action in ModerationEvent.NOTIFIED_ACTIONS:
             _queue_decision_email(event.pk)
     return signature
 
@@ -293,15 +290,13 @@ def confirm_signature(*, signature_id: int) -> Signature:
 
 
 def _queue_decision_email(event_id: int) -> None:
-    from .tasks import send_decision_email
-
     transaction.on_commit(lambda: send_decision_email.delay(event_id), robust=True)
 
 
-def resend_confirmation(*, signature_id: int, actor) -> bool:
+def resend_link_for_moderator(*, signature_id: int, actor) -> bool:
     """A moderator sends a pending signature its link again.
 
-    Side effects: as resend_confirmations, for one signature, plus an audit
+    Side effects: as send_new_links, for one signature, plus an audit
     event. Returns False (and does nothing) when it is not pending.
     """
     with transaction.atomic():
@@ -367,6 +362,4 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
 
 
 def queue_stats_refresh(declaration_id: int) -> None:
-    from .tasks import refresh_stats
-
     transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)

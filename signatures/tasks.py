@@ -3,8 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import delivery, stats
+from .models import ModerationEvent, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +25,11 @@ def send_confirmation_email(self, signature_id: int) -> None:
     try:
         delivery.deliver_confirmation_email(signature_id=signature_id)
     except delivery.PermanentEmailError as exc:
-        delivery.record_email_failure(signature_id=signature_id, error=exc.__cause__ or exc)
+        delivery.record_confirmation_failure(signature_id=signature_id, error=exc.__cause__ or exc)
         logger.exception("Confirmation email for signature %s cannot be sent", signature_id)
     except delivery.TRANSIENT_ERRORS as exc:
         final = _retry_later(self, exc)
-        delivery.record_email_failure(signature_id=signature_id, error=final)
+        delivery.record_confirmation_failure(signature_id=signature_id, error=final)
         raise final from None
 
 
@@ -35,15 +37,29 @@ def send_confirmation_email(self, signature_id: int) -> None:
 def send_decision_email(self, event_id: int) -> None:
     try:
         delivery.deliver_decision_email(event_id=event_id)
-    except delivery.PermanentEmailError:
+    except delivery.PermanentEmailError as exc:
+        delivery.record_decision_failure(event_id=event_id, error=exc.__cause__ or exc)
         logger.exception("Decision email for moderation event %s cannot be sent", event_id)
     except delivery.TRANSIENT_ERRORS as exc:
-        raise _retry_later(self, exc) from None
+        final = _retry_later(self, exc)
+        delivery.record_decision_failure(event_id=event_id, error=final)
+        raise final from None
 
 
 @shared_task(name="signatures.sweep_unsent_emails")
 def sweep_unsent_emails() -> int:
-    return delivery.sweep_unsent_emails()
+    """Queue again the emails that were asked for and never left; returns how many.
+
+    Safe to run any time and concurrently: the delivery guards send each email once.
+    """
+    now = timezone.now()
+    confirmations = list(Signature.objects.confirmation_lost(now).values_list("pk", flat=True))
+    decisions = list(ModerationEvent.objects.notification_lost(now).values_list("pk", flat=True))
+    for pk in confirmations:
+        send_confirmation_email.delay(pk)
+    for pk in decisions:
+        send_decision_email.delay(pk)
+    return len(confirmations) + len(decisions)
 
 
 @shared_task(name="signatures.refresh_stats")

@@ -14,7 +14,7 @@ from territories.search import search_territories
 
 from . import services
 from .forms import ResendForm, SignatureForm, already_signed_message
-from .models import CONFIRMATION_MAX_AGE, Signature
+from .models import CONFIRMATION_VALID_DAYS, Signature
 
 SIGN_RATE = "20/h"  # per IP: a town hall behind one address may sign for a few bodies
 RESEND_RATE = "10/h"
@@ -110,7 +110,7 @@ def check_inbox(request, slug):
         {
             "declaration": declaration,
             "email": request.session.get("signature_email"),
-            "valid_days": CONFIRMATION_MAX_AGE // 86400,
+            "valid_days": CONFIRMATION_VALID_DAYS,
         },
     )
 
@@ -160,7 +160,7 @@ def _link_problem(request, problem, signature=None, message=None):
             "problem": problem,
             "signature": signature,
             "message": message,
-            "valid_days": CONFIRMATION_MAX_AGE // 86400,
+            "valid_days": CONFIRMATION_VALID_DAYS,
         },
         status=409 if problem == "signed" else 410 if problem in ("expired", "used") else 400,
     )
@@ -178,7 +178,7 @@ def resend(request):
             )
             return render(request, "signatures/resend.html", {"form": form}, status=429)
         if form.is_valid():
-            services.resend_confirmations(email=form.cleaned_data["email"])
+            services.send_new_links(email=form.cleaned_data["email"])
             messages.success(
                 request,
                 _(

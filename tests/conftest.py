@@ -5,11 +5,8 @@ developer's machine, and fail under REQUIRE_SERVICES=1 (as in CI), so a green CI
 run means they really ran.
 """
 
-import email
-import email.policy
 import importlib
 import os
-import socket
 
 import pytest
 import redis
@@ -18,6 +15,7 @@ from django.db import connection
 from django.utils import translation
 
 from alliance.celery import app as celery_app
+from tests.smtp_sink import SmtpSink
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -103,40 +101,14 @@ def _isolated_cache():
     cache.clear()
 
 
-class _SinkHandler:
-    """aiosmtpd handler that keeps messages, and can refuse the first few."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse_next = 0
-        self.refusal = "451 4.3.0 Temporary failure, try again later"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse_next:
-            self.refuse_next -= 1
-            return self.refusal
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_sink(settings):
     """A real SMTP server on localhost; Django sends to it through the SMTP backend."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:  # a free port; aiosmtpd checks readiness by connecting
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = _SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    yield handler
-    controller.stop()
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield sink.handler

@@ -14,7 +14,7 @@ def moderation_queue_notice(context) -> str:
     user = context["request"].user
     if not user.has_perm("signatures.moderate_signature"):
         return ""
-    count = Signature.objects.filter(status=Signature.Status.CONFIRMED).count()
+    count = Signature.objects.confirmed().count()
     label = ngettext("%(count)d signature à modérer", "%(count)d signatures à modérer", count) % {
         "count": count
     }

@@ -116,13 +116,13 @@ PAGES = {
     ),
     "link-problem": lambda content: reverse("signatures:confirm", args=["lien-abime"]),
     "resend": lambda content: reverse("signatures:resend"),
-    "list": lambda content: reverse("signatures:list", args=[SLUG]),
+    "list": lambda content: reverse("public:list", args=[SLUG]),
     "list-filtered": lambda content: (
-        reverse("signatures:list", args=[SLUG])
+        reverse("public:list", args=[SLUG])
         + "?q=relance&kind=commune&region=76&departement=31&network=anpp&sort=nom"
     ),
-    "statistics": lambda content: reverse("signatures:statistics", args=[SLUG]),
-    "widget": lambda content: reverse("signatures:widget", args=[SLUG]),
+    "statistics": lambda content: reverse("public:statistics", args=[SLUG]),
+    "widget": lambda content: reverse("public:widget", args=[SLUG]),
     "territory-search": lambda content: reverse("territories:search") + "?q=relanceville",
     "not-found": lambda content: "/nulle-part/",
 }
@@ -206,7 +206,7 @@ def test_english_page_marks_the_french_declaration_text(page, content):
 
 
 def _empty_list(page, content):
-    page.goto(reverse("signatures:list", args=[SLUG]) + "?q=introuvable")
+    page.goto(reverse("public:list", args=[SLUG]) + "?q=introuvable")
     expect(page.get_by_text("Aucune signature publiée ne correspond")).to_be_visible()
 
 
@@ -215,7 +215,7 @@ def _second_page_of_list(page, content):
 
     bulk_signatures(content["declaration"], 60)
     refresh_stats(declaration_id=content["declaration"].pk)
-    page.goto(reverse("signatures:list", args=[SLUG]) + "?page=2")
+    page.goto(reverse("public:list", args=[SLUG]) + "?page=2")
     expect(page.get_by_role("navigation", name="Pages de résultats")).to_be_visible()
 
 

@@ -160,7 +160,7 @@ def test_visitor_sees_a_new_signature_appear_without_reloading(page, places, cel
         declaration=declaration, territory=places["toulouse"], status="confirmed"
     )
     refresh_stats(declaration_id=declaration.pk)
-    page.goto(reverse("signatures:list", args=[declaration.slug]))
+    page.goto(reverse("public:list", args=[declaration.slug]))
     list_items = page.locator("#signature-list > li")
     assert list_items.count() == 1
     navigations = []
@@ -182,7 +182,7 @@ def test_visitor_filters_by_region_and_downloads_the_csv(page, places):
     declaration = DeclarationFactory(slug="filtres")
     for territory in (places["villeurbanne"], places["toulouse"]):
         SignatureFactory(declaration=declaration, territory=territory, status="published")
-    page.goto(reverse("signatures:list", args=[declaration.slug]))
+    page.goto(reverse("public:list", args=[declaration.slug]))
     page.get_by_label("Région").select_option(label="Région Sud-Exemple")
     page.get_by_role("button", name="Filtrer").click()
     page.wait_for_url(re.compile(r"region=B76"))

@@ -143,12 +143,12 @@ def test_resend_queues_a_new_link_and_records_it(
 ):
     signature = SignatureFactory(status="pending")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.resend_confirmation(signature_id=signature.pk, actor=moderator)
+        assert services.resend_link_for_moderator(signature_id=signature.pk, actor=moderator)
     assert len(mailoutbox) == 1
     assert "Confirmez la signature" in mailoutbox[0].subject
     assert signature.events.get().action == Action.RESEND
     confirmed = SignatureFactory(status="confirmed")
-    assert not services.resend_confirmation(signature_id=confirmed.pk, actor=moderator)
+    assert not services.resend_link_for_moderator(signature_id=confirmed.pk, actor=moderator)
 
 
 def test_anonymise_erases_personal_data_and_keeps_the_count(

@@ -65,10 +65,10 @@ def test_broker_outage_keeps_the_signature_and_the_sweeper_sends_it(
     assert signature.confirmation_sent_at is None
     assert mailoutbox == []
 
-    assert delivery.sweep_unsent_emails() == 0  # too recent to be presumed lost
+    assert tasks.sweep_unsent_emails() == 0  # too recent to be presumed lost
     with freeze_time(timezone.now() + datetime.timedelta(minutes=11)):
-        assert delivery.sweep_unsent_emails() == 1
-        assert delivery.sweep_unsent_emails() == 0  # sent now: nothing left to sweep
+        assert tasks.sweep_unsent_emails() == 1
+        assert tasks.sweep_unsent_emails() == 0  # sent now: nothing left to sweep
     assert len(mailoutbox) == 1
     signature.refresh_from_db()
     assert signature.confirmation_send_count == 1
@@ -80,7 +80,7 @@ def test_sweeper_ignores_sent_failed_and_confirmed_signatures():
     SignatureFactory(confirmation_queued_at=long_ago, confirmation_failed_at=long_ago)
     SignatureFactory(confirmation_queued_at=long_ago, status="confirmed")
     SignatureFactory(confirmation_queued_at=timezone.now() - datetime.timedelta(days=8))
-    assert delivery.sweep_unsent_emails() == 0
+    assert tasks.sweep_unsent_emails() == 0
 
 
 def test_permanent_smtp_refusal_is_recorded_without_retrying(smtp_sink):

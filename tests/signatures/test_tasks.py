@@ -1,15 +1,19 @@
-import pytest
+import datetime
 
-from signatures import tasks
-from signatures.models import Signature
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
+
+from signatures import services, tasks
+from signatures.models import ModerationEvent, Signature
 from tests.factories import SignatureFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _queued_signature(**kwargs):
-    from django.utils import timezone
-
     return SignatureFactory(confirmation_queued_at=timezone.now(), **kwargs)
 
 
@@ -51,3 +55,61 @@ def test_final_smtp_failure_is_recorded_on_the_signature(smtp_sink):
     assert signature.confirmation_failed_at is not None
     assert "Temporary failure" in signature.confirmation_error
     assert smtp_sink.messages == []
+
+
+def _decision():
+    """An approval, its email dispatched as after commit."""
+    signature = SignatureFactory(status=Signature.Status.CONFIRMED)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.change_status(signature_id=signature.pk, action="approve")
+    return ModerationEvent.objects.get(signature=signature, action="approve")
+
+
+def test_permanent_decision_email_failure_is_recorded_and_not_swept_again(smtp_sink):
+    smtp_sink.refuse_next = 100
+    smtp_sink.refusal = "550 5.1.1 No such user here"
+    event = _decision()  # eager: the email is tried at once, and refused for good
+    event.refresh_from_db()
+    assert event.notified_at is None
+    assert event.notification_failed_at is not None
+    assert "550" in event.notification_error
+    assert smtp_sink.refuse_next == 99  # tried once
+    with freeze_time(timezone.now() + datetime.timedelta(minutes=30)):
+        assert tasks.sweep_unsent_emails() == 0
+    assert smtp_sink.refuse_next == 99  # and never again
+
+
+def test_final_transient_decision_email_failure_is_recorded(smtp_sink):
+    smtp_sink.refuse_next = 100
+    event = _decision()
+    event.refresh_from_db()
+    assert event.notification_failed_at is not None
+    assert "Temporary failure" in event.notification_error
+    assert smtp_sink.messages == []
+
+
+def test_lost_decision_email_is_swept_and_sent_once(mailoutbox, monkeypatch):
+    with monkeypatch.context() as patched:  # the broker lost the task
+        patched.setattr(tasks.send_decision_email, "delay", lambda *args: None)
+        event = _decision()
+    assert mailoutbox == []
+    assert tasks.sweep_unsent_emails() == 0  # too recent to be presumed lost
+    with freeze_time(timezone.now() + datetime.timedelta(minutes=11)):
+        assert tasks.sweep_unsent_emails() == 1
+        assert tasks.sweep_unsent_emails() == 0
+    assert len(mailoutbox) == 1
+    event.refresh_from_db()
+    assert event.notified_at is not None
+
+
+def test_failed_decision_email_is_shown_to_moderators(admin_client, smtp_sink):
+    smtp_sink.refuse_next = 100
+    smtp_sink.refusal = "550 5.1.1 No such user here"
+    event = _decision()
+    url = reverse("admin:signatures_moderationevent_changelist")
+    html = admin_client.get(url, {"notification": "failed"}).content.decode()
+    assert f"/admin/signatures/moderationevent/{event.pk}/change/" in html
+    detail = admin_client.get(
+        reverse("admin:signatures_signature_change", args=[event.signature_id])
+    ).content.decode()
+    assert "No such user here" in detail

@@ -297,7 +297,7 @@ def test_public_list_shows_published_signatures_without_email(client, declaratio
         comment="Engagés !",
     )
     SignatureFactory(declaration=declaration, status="pending", email="attente@x.fr")
-    html = client.get(reverse("signatures:list", args=[declaration.slug])).content.decode()
+    html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
     assert "Métropole de Testville" in html
     assert "Engagés !" in html
     assert "1 signature correspond à ces critères." in html
@@ -314,7 +314,7 @@ def test_public_list_query_count_does_not_grow(client, django_assert_num_queries
     # declaration; régions, départements and networks for the filters; count; the page;
     # its networks; the counts snapshot (from the cache in production)
     with django_assert_num_queries(8):
-        response = client.get(reverse("signatures:list", args=[declaration.slug]))
+        response = client.get(reverse("public:list", args=[declaration.slug]))
     assert response.status_code == 200
 
 
@@ -325,6 +325,6 @@ def test_public_list_never_shows_the_ip_address(client, declaration, territory):
         status="published",
         submitted_ip="203.0.113.77",
     )
-    html = client.get(reverse("signatures:list", args=[declaration.slug])).content.decode()
+    html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
     assert "Métropole de Testville" in html
     assert "203.0.113.77" not in html

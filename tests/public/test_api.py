@@ -12,7 +12,7 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from declarations.models import Declaration, Network
-from signatures.api import CURSOR_SALT
+from public.api import CURSOR_SALT
 from signatures.models import Flag, ModerationEvent, Signature
 from signatures.stats import refresh_stats
 from territories.models import Territory

@@ -84,7 +84,7 @@ def _names(response) -> list[str]:
 
 
 def _list(client, declaration, **params):
-    return client.get(reverse("signatures:list", args=[declaration.slug]), params)
+    return client.get(reverse("public:list", args=[declaration.slug]), params)
 
 
 def test_list_shows_published_signatures_newest_first(client, declaration):
@@ -121,7 +121,7 @@ def test_nothing_private_in_the_list_or_the_updates(client, declaration):
     pages = [
         _list(client, declaration).content.decode(),
         client.get(
-            reverse("signatures:list_updates", args=[declaration.slug]), {"depuis": "1"}
+            reverse("public:list_updates", args=[declaration.slug]), {"depuis": "1"}
         ).content.decode(),
     ]
     for html in pages:
@@ -168,19 +168,19 @@ def test_updates_bring_new_signatures_then_answer_304(
 
 
 def test_updates_give_no_rows_for_other_sorts(client, declaration):
-    url = reverse("signatures:list_updates", args=[declaration.slug])
+    url = reverse("public:list_updates", args=[declaration.slug])
     html = client.get(url, {"depuis": "1", "sort": "nom"}).content.decode()
     assert "signature-item" not in html
 
 
 def test_updates_tolerate_a_malformed_depuis(client, declaration):
-    url = reverse("signatures:list_updates", args=[declaration.slug])
+    url = reverse("public:list_updates", args=[declaration.slug])
     for value in ("abc", "9" * 40, "-5"):
         assert client.get(url, {"depuis": value}).status_code == 200
 
 
 def test_csv_streams_public_fields_with_filters(client, declaration):
-    response = client.get(reverse("signatures:csv", args=[declaration.slug]), {"region": "R76"})
+    response = client.get(reverse("public:csv", args=[declaration.slug]), {"region": "R76"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     text = b"".join(response.streaming_content).decode("utf-8")
@@ -196,7 +196,7 @@ def test_csv_streams_public_fields_with_filters(client, declaration):
 
 
 # The CSV is left out on purpose: it streams in chunks of 500 rows, two queries each.
-@pytest.mark.parametrize("view", ["signatures:list", "signatures:list_updates"])
+@pytest.mark.parametrize("view", ["public:list", "public:list_updates"])
 def test_public_views_cost_the_same_at_10_and_5000_signatures(client, view):
     declaration = DeclarationFactory()
     url = reverse(view, args=[declaration.slug])

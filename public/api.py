@@ -24,11 +24,11 @@ from ninja.errors import HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from declarations.models import Declaration, DemandGroup, Network
+from signatures.models import Signature, SignatureStats
+from signatures.stats import stats_for
 from territories.models import Territory
 
-from .models import Signature, SignatureStats
-from .public import PublicFilterForm, public_row, published_signatures
-from .stats import stats_for
+from .filters import PublicFilterForm, public_row, published_signatures
 
 CACHE_SECONDS = 10  # the counts refresh every 5 s; clients and proxies may reuse 10 s
 CURSOR_SALT = "signatures.api.cursor"

@@ -1,21 +1,32 @@
-"""Public pages of signatures: the live list and its CSV."""
+"""What the public reads: the live list, its poll and CSV, the statistics, the widget.
+
+Everything here reads published signatures through `public.filters` or the
+counts snapshot (`signatures.stats`); nothing here writes.
+"""
 
 import csv
 import datetime
 import hashlib
+import html
 
+from csp.decorators import csp_replace
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
 
 from declarations.models import Declaration
+from signatures.stats import stats_for, version_for_slug
 
-from .public import PAGE_SIZE, PUBLIC_COLUMNS, PublicFilterForm, public_row, published_signatures
-from .stats import stats_for, version_for_slug
+from . import charts
+from .filters import PAGE_SIZE, PUBLIC_COLUMNS, PublicFilterForm, public_row, published_signatures
 
 POLL_SECONDS = 10
 
@@ -31,22 +42,28 @@ def signatory_list(request, slug):
     newest = page[0].published_at if page.object_list and page.number == 1 else None
     return render(
         request,
-        "signatures/list.html",
+        "public/list.html",
         {
-            "declaration": declaration,
+            **_live_context(declaration, filters, newest),
             "form": form,
             "page": page,
-            "stats": stats_for(declaration),
             "filter_query": urlencode({k: v for k, v in filters.items()}),
-            "poll_url": _poll_url(declaration, filters, newest),
-            "poll_seconds": POLL_SECONDS,
         },
     )
 
 
-def _poll_url(declaration, filters: dict, newest: datetime.datetime | None) -> str:
+def _live_context(declaration, filters: dict, newest: datetime.datetime | None) -> dict:
+    """What the list and its poll both show: the counters and the next poll's address."""
+    stats = stats_for(declaration)
     params = {**filters, "depuis": _stamp(newest or timezone.now())}
-    return f"{declaration.get_absolute_url()}signataires/nouvelles/?{urlencode(params)}"
+    poll_url = reverse("public:list_updates", kwargs={"slug": declaration.slug})
+    return {
+        "declaration": declaration,
+        "stats": stats,
+        "goal_percent": declaration.goal_percent_for(stats.total),
+        "poll_url": f"{poll_url}?{urlencode(params)}",
+        "poll_seconds": POLL_SECONDS,
+    }
 
 
 def _stamp(moment: datetime.datetime) -> int:
@@ -78,14 +95,8 @@ def signatory_updates(request, slug):
     newest = new[0].published_at if new else since
     return render(
         request,
-        "signatures/includes/list_updates.html",
-        {
-            "declaration": declaration,
-            "new_signatures": new,
-            "stats": stats_for(declaration),
-            "poll_url": _poll_url(declaration, filters, newest),
-            "poll_seconds": POLL_SECONDS,
-        },
+        "public/includes/list_updates.html",
+        {**_live_context(declaration, filters, newest), "new_signatures": new},
     )
 
 
@@ -115,10 +126,62 @@ def signatory_csv(request, slug):
         yield writer.writerow([str(label) for _key, label in PUBLIC_COLUMNS])
         for signature in signatures.iterator(chunk_size=500):
             row = public_row(signature)
-            row["networks"] = ", ".join(row["networks"])
+            row["networks"] = signature.network_names
             yield writer.writerow([row[key] for key, _label in PUBLIC_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     filename = f"signataires-{declaration.slug}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_safe
+def statistics(request, slug):
+    """Counters, breakdowns, map and timeline, each chart followed by its table."""
+    declaration = get_object_or_404(Declaration, slug=slug)
+    stats = stats_for(declaration)
+    return render(
+        request,
+        "public/statistics.html",
+        {
+            "declaration": declaration,
+            "stats": stats,
+            "goal_percent": declaration.goal_percent_for(stats.total),
+            "kind_chart": charts.kind_chart(stats.by_kind),
+            "network_chart": charts.network_chart(stats.by_network),
+            "region_chart": charts.region_chart(stats.by_region),
+            "departement_map": charts.departement_map(stats.by_departement),
+            "day_series": charts.day_series(stats.by_day),
+            "embed_snippet": _embed_snippet(declaration),
+        },
+    )
+
+
+def _embed_snippet(declaration: Declaration) -> str:
+    """The <iframe> others paste on their site, pointing at the canonical address."""
+    url = settings.SITE_URL + reverse("public:widget", args=[declaration.slug])
+    title = f"{_('Compteur des signatures')} — {declaration.title}"
+    # Only what would break the attribute is escaped, so the copied code stays readable.
+    title = html.escape(title, quote=False).replace('"', "&quot;")
+    return f'<iframe src="{url}" title="{title}" width="320" height="260" loading="lazy"></iframe>'
+
+
+# The only page other sites may frame: it shows public counts and one link, no
+# form and nothing a click could trigger, so clickjacking has nothing to take.
+@require_safe
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@cache_control(public=True, max_age=60)
+def widget(request, slug):
+    """The counter card, for an <iframe> on any site."""
+    declaration = get_object_or_404(Declaration, slug=slug)
+    stats = stats_for(declaration)
+    return render(
+        request,
+        "public/widget.html",
+        {
+            "declaration": declaration,
+            "stats": stats,
+            "goal_percent": declaration.goal_percent_for(stats.total),
+        },
+    )

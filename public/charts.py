@@ -278,10 +278,3 @@ def day_series(by_day: list[list], height: int = DAY_CHART_HEIGHT - 10) -> DaySe
         )
     busiest = max(days, key=lambda day: (day.count, day.date))
     return DaySeries(days=days, busiest=busiest)
-
-
-def goal_percent(total: int, goal: int | None) -> int | None:
-    """Progress towards the goal, capped at 100; None without a goal."""
-    if not goal:
-        return None
-    return min(100, round(100 * total / goal))

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from declarations.models import Network
-from signatures import charts
+from public import charts
 from signatures.stats import refresh_stats
 from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory
 
@@ -58,7 +58,7 @@ def _refresh(declaration, django_capture_on_commit_callbacks):
 
 
 def _statistics(client, declaration):
-    return client.get(reverse("signatures:statistics", args=[declaration.slug]))
+    return client.get(reverse("public:statistics", args=[declaration.slug]))
 
 
 def _row(label: str, count: str) -> str:
@@ -73,9 +73,7 @@ def test_statistics_page_shows_counters_from_the_snapshot(client, signed):
     assert "territoires signataires" in html
     # The EPCI has no linked commune: its population adds to the communes'.
     assert '<p class="display-6 fw-bold mb-0">12\xa0500</p>' in html
-    assert (
-        '<progress id="statistics-goal" class="goal-progress w-100" max="100" value="30">' in html
-    )
+    assert 'class="goal-progress w-100" max="100" value="30">30 %</progress>' in html
     assert "Chiffres mis à jour le " in html
 
 
@@ -170,12 +168,12 @@ def test_statistics_page_query_count_does_not_grow(
 
 
 def test_statistics_page_answers_get_only(client, declaration):
-    response = client.post(reverse("signatures:statistics", args=[declaration.slug]))
+    response = client.post(reverse("public:statistics", args=[declaration.slug]))
     assert response.status_code == 405
 
 
 def test_widget_shows_the_counter_and_may_be_framed_anywhere(client, signed):
-    response = client.get(reverse("signatures:widget", args=[signed.slug]))
+    response = client.get(reverse("public:widget", args=[signed.slug]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "X-Frame-Options" not in response.headers
@@ -193,7 +191,7 @@ def test_widget_shows_the_counter_and_may_be_framed_anywhere(client, signed):
 @pytest.mark.parametrize(
     "url",
     [
-        reverse("signatures:statistics", args=["alliance-test"]),
+        reverse("public:statistics", args=["alliance-test"]),
         reverse("declarations:detail", args=["alliance-test"]),
     ],
 )
@@ -230,7 +228,7 @@ def test_declaration_without_subtitle_describes_itself_with_its_lead(client):
 
 
 def test_statistics_and_widget_never_show_contact_details(client, signed):
-    for name in ("signatures:statistics", "signatures:widget"):
+    for name in ("public:statistics", "public:widget"):
         html = client.get(reverse(name, args=[signed.slug])).content.decode()
         assert "Haute-Garonne" in html or "habitants couverts" in html
         for private in PRIVATE.values():

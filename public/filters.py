@@ -10,10 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from declarations.models import Declaration, Network
+from signatures.models import Signature
 from territories.models import Territory
 from territories.normalize import normalize
-
-from .models import Signature
 
 PAGE_SIZE = 50
 
