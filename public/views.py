@@ -52,15 +52,22 @@ def signatory_list(request, slug):
     )
 
 
-def _live_context(declaration, filters: dict, newest: datetime.datetime | None) -> dict:
-    """What the list and its poll both show: the counters and the next poll's address."""
+def _counts_context(declaration: Declaration) -> dict:
+    """The counters every public page shows, from the snapshot (one cache read)."""
     stats = stats_for(declaration)
-    params = {**filters, "depuis": _stamp(newest or timezone.now())}
-    poll_url = reverse("public:list_updates", kwargs={"slug": declaration.slug})
     return {
         "declaration": declaration,
         "stats": stats,
         "goal_percent": declaration.goal_percent_for(stats.total),
+    }
+
+
+def _live_context(declaration, filters: dict, newest: datetime.datetime | None) -> dict:
+    """What the list and its poll both show: the counters and the next poll's address."""
+    params = {**filters, "depuis": _stamp(newest or timezone.now())}
+    poll_url = reverse("public:list_updates", kwargs={"slug": declaration.slug})
+    return {
+        **_counts_context(declaration),
         "poll_url": f"{poll_url}?{urlencode(params)}",
         "poll_seconds": POLL_SECONDS,
     }
@@ -139,14 +146,13 @@ def signatory_csv(request, slug):
 def statistics(request, slug):
     """Counters, breakdowns, map and timeline, each chart followed by its table."""
     declaration = get_object_or_404(Declaration, slug=slug)
-    stats = stats_for(declaration)
+    context = _counts_context(declaration)
+    stats = context["stats"]
     return render(
         request,
         "public/statistics.html",
         {
-            "declaration": declaration,
-            "stats": stats,
-            "goal_percent": declaration.goal_percent_for(stats.total),
+            **context,
             "kind_chart": charts.kind_chart(stats.by_kind),
             "network_chart": charts.network_chart(stats.by_network),
             "region_chart": charts.region_chart(stats.by_region),
@@ -175,13 +181,4 @@ def _embed_snippet(declaration: Declaration) -> str:
 def widget(request, slug):
     """The counter card, for an <iframe> on any site."""
     declaration = get_object_or_404(Declaration, slug=slug)
-    stats = stats_for(declaration)
-    return render(
-        request,
-        "public/widget.html",
-        {
-            "declaration": declaration,
-            "stats": stats,
-            "goal_percent": declaration.goal_percent_for(stats.total),
-        },
-    )
+    return render(request, "public/widget.html", _counts_context(declaration))

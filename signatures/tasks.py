@@ -20,30 +20,37 @@ def _retry_later(task, exc: Exception):
     return task.retry(exc=exc, countdown=min(600, 10 * 2**task.request.retries))
 
 
+def _deliver(task, deliver, record_failure, what: str) -> None:
+    """Send one email: transient errors retried with backoff, a final failure recorded."""
+    try:
+        deliver()
+    except delivery.PermanentEmailError as exc:
+        record_failure(exc.__cause__ or exc)
+        logger.exception("%s cannot be sent", what)
+    except delivery.TRANSIENT_ERRORS as exc:
+        final = _retry_later(task, exc)
+        record_failure(final)
+        raise final from None
+
+
 @shared_task(name="signatures.send_confirmation_email", bind=True, max_retries=MAX_EMAIL_RETRIES)
 def send_confirmation_email(self, signature_id: int) -> None:
-    try:
-        delivery.deliver_confirmation_email(signature_id=signature_id)
-    except delivery.PermanentEmailError as exc:
-        delivery.record_confirmation_failure(signature_id=signature_id, error=exc.__cause__ or exc)
-        logger.exception("Confirmation email for signature %s cannot be sent", signature_id)
-    except delivery.TRANSIENT_ERRORS as exc:
-        final = _retry_later(self, exc)
-        delivery.record_confirmation_failure(signature_id=signature_id, error=final)
-        raise final from None
+    _deliver(
+        self,
+        lambda: delivery.deliver_confirmation_email(signature_id=signature_id),
+        lambda error: delivery.record_confirmation_failure(signature_id=signature_id, error=error),
+        f"Confirmation email for signature {signature_id}",
+    )
 
 
 @shared_task(name="signatures.send_decision_email", bind=True, max_retries=MAX_EMAIL_RETRIES)
 def send_decision_email(self, event_id: int) -> None:
-    try:
-        delivery.deliver_decision_email(event_id=event_id)
-    except delivery.PermanentEmailError as exc:
-        delivery.record_decision_failure(event_id=event_id, error=exc.__cause__ or exc)
-        logger.exception("Decision email for moderation event %s cannot be sent", event_id)
-    except delivery.TRANSIENT_ERRORS as exc:
-        final = _retry_later(self, exc)
-        delivery.record_decision_failure(event_id=event_id, error=final)
-        raise final from None
+    _deliver(
+        self,
+        lambda: delivery.deliver_decision_email(event_id=event_id),
+        lambda error: delivery.record_decision_failure(event_id=event_id, error=error),
+        f"Decision email for moderation event {event_id}",
+    )
 
 
 @shared_task(name="signatures.sweep_unsent_emails")
