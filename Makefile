@@ -67,7 +67,8 @@ messages: install ## Refresh and compile the English catalogue
 
 check-deploy: install ## Django's deployment checklist with production-like settings
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	  ALLOWED_HOSTS=alliance.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=alliance.example.org SITE_URL=https://alliance.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 screenshots: install assets ## PNGs of every public page, desktop and mobile, in var/screenshots/
 	$(VENV)/bin/pytest tests/browser/test_screenshots.py -m screenshots -q

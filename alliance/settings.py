@@ -60,7 +60,22 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS",
     default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [],
 )
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def _site_url() -> str:
+    """The public address emails link to; production must name its own, over HTTPS."""
+    url = env.str("SITE_URL", default="").strip().rstrip("/")
+    if DEBUG:
+        return url or "http://127.0.0.1:8000"
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        raise ImproperlyConfigured(
+            "SITE_URL must be set to the site's https:// address when DEBUG is off: "
+            "every emailed link is built from it (see .env.example)."
+        )
+    return url
+
+
+SITE_URL = _site_url()
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -244,7 +259,9 @@ CORS_ALLOW_CREDENTIALS = False
 # lock that pair for an hour (django-axes keeps the attempts in the database).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A username is locked after repeated failures from one address, and also when
+# attacked from many addresses (each counted on its own parameter set).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "alliance.proxies.client_ip"
