@@ -93,6 +93,10 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
     "ninja",
     "corsheaders",
     "alliance",
@@ -103,6 +107,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "alliance.middleware.nul_in_path_is_not_found",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -111,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -207,6 +213,10 @@ DEFAULT_FROM_EMAIL = env.str(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where signatories can write about a moderation decision; unset, the email offers no address.
 CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
+# Emails to one address, whatever asked for them (signing, resends, contests) and
+# from wherever: nobody can make the site mail-bomb a third party.
+EMAIL_CAP_PER_HOUR = env.int("EMAIL_CAP_PER_HOUR", default=5)
+EMAIL_CAP_PER_DAY = env.int("EMAIL_CAP_PER_DAY", default=10)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -266,6 +276,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "alliance.proxies.client_ip"
 
+# Staff two-factor authentication (django-two-factor-auth on django-otp; alliance/twofactor.py).
+# On, the admin opens only to staff who verified a TOTP code or a recovery code in this
+# session. Read at each request, so a test can switch it with the `settings` fixture.
+STAFF_REQUIRE_2FA = env_flag("STAFF_REQUIRE_2FA", default=not DEBUG)
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "admin:index"
+TWO_FACTOR_PATCH_ADMIN = False  # our admin site asks for 2FA only when STAFF_REQUIRE_2FA is on
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # admins never see another user's TOTP key or codes
+
 # Staff exports (django-import-export) need the "export_signature" permission.
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
@@ -274,10 +293,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Security: strict by default whenever DEBUG is off; each switch can be
 # overridden (for instance behind a proxy that already redirects to HTTPS).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Reverse proxies in front of the site that append to X-Forwarded-For; rate
 # limits and recorded addresses use the client address they saw (alliance/proxies.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# X-Forwarded-Proto is believed only behind a proxy that sets it: without one,
+# anybody could send it and skip the HTTPS redirect.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the network
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

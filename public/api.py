@@ -11,7 +11,7 @@ import hashlib
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -142,7 +142,7 @@ class DeclarationDetail(DeclarationSummary):
 
 
 class SignatureOut(Schema):
-    id: int
+    id: str = Field(description=gettext_lazy("Référence opaque et stable de la signature."))
     territory: str
     kind: str
     code: str
@@ -272,7 +272,7 @@ def signature_list(
     rows = list(signatures[: params.limit + 1])
     page, has_more = rows[: params.limit], len(rows) > params.limit
     return {
-        "results": [{"id": s.pk, **public_row(s)} for s in page],
+        "results": [{"id": s.public_id, **public_row(s)} for s in page],
         "next": _next_url(request, page[-1]) if has_more else None,
         "count": count,
     }
@@ -354,22 +354,28 @@ def _local(moment: datetime.datetime | None) -> datetime.datetime | None:
 
 
 def _after(signatures: QuerySet, cursor: str) -> QuerySet:
-    """The rows after the cursor's one, in the (published_at desc, pk desc) order."""
+    """The rows after the cursor's one, in the (published_at desc, pk desc) order.
+
+    The cursor names its row by public id, never by row id (signed is not
+    secret): the database turns it back into the pk inside the same query.
+    """
     try:
-        stamp, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        stamp, public_id = signing.loads(cursor, salt=CURSOR_SALT)
         published_at = datetime.datetime.fromisoformat(stamp)
-        pk = int(pk)
     except (signing.BadSignature, TypeError, ValueError) as exc:
         raise HttpError(400, _("Curseur invalide.")) from exc
-    if published_at.tzinfo is None:
+    if published_at.tzinfo is None or not isinstance(public_id, str):
         raise HttpError(400, _("Curseur invalide."))
+    last_pk = Subquery(Signature.objects.filter(public_id=public_id).values("pk")[:1])
     return signatures.filter(
-        Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)
+        Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=last_pk)
     )
 
 
 def _next_url(request: HttpRequest, last: Signature) -> str:
     """This request's URL, with a signed cursor naming its last row (tamper-evident)."""
     query = request.GET.copy()
-    query["cursor"] = signing.dumps([last.published_at.isoformat(), last.pk], salt=CURSOR_SALT)
+    query["cursor"] = signing.dumps(
+        [last.published_at.isoformat(), last.public_id], salt=CURSOR_SALT
+    )
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")

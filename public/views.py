@@ -24,6 +24,7 @@ from django.views.decorators.http import condition, require_safe
 
 from declarations.models import Declaration
 from signatures.stats import stats_for, version_for_slug
+from signatures.text import spreadsheet_safe
 
 from . import charts
 from .filters import PAGE_SIZE, PUBLIC_COLUMNS, PublicFilterForm, public_row, published_signatures
@@ -134,7 +135,8 @@ def signatory_csv(request, slug):
         for signature in signatures.iterator(chunk_size=500):
             row = public_row(signature)
             row["networks"] = signature.network_names
-            yield writer.writerow([row[key] for key, _label in PUBLIC_COLUMNS])
+            # A name or comment starting with "=" must stay text in a spreadsheet.
+            yield writer.writerow([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     filename = f"signataires-{declaration.slug}-{timezone.localdate().isoformat()}.csv"

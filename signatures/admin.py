@@ -1,10 +1,16 @@
 """Moderation in the admin: queue, flags, decisions with reasons, audit trail, exports."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export import fields, resources
@@ -12,10 +18,12 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
+from declarations.models import Declaration
 from territories.models import Territory
 
 from . import services
-from .models import Flag, ModerationEvent, ModerationQueue, Signature
+from .models import Contest, Flag, ModerationEvent, ModerationQueue, Signature
+from .text import spreadsheet_safe
 
 Action = ModerationEvent.Action
 
@@ -98,8 +106,36 @@ class ModerationEventInline(admin.TabularInline):
         return False
 
 
+class ContestInline(admin.TabularInline):
+    model = Contest
+    fields = [
+        "submitted_at",
+        "first_name",
+        "last_name",
+        "function",
+        "email",
+        "message",
+        "outcome",
+        "decided_at",
+        "answered_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class SignatureResource(resources.ModelResource):
-    """Every field, with the territory spelt out, for CSV and XLSX exports."""
+    """Every field, with the territory spelt out, for CSV and XLSX exports.
+
+    Every cell goes through spreadsheet_safe: a comment "=HYPERLINK(…)" must
+    never become a live formula in the file that holds every email and phone.
+    """
 
     territory_name = fields.Field(attribute="territory__name", column_name="territoire")
     territory_kind = fields.Field(column_name="type de territoire")
@@ -123,6 +159,9 @@ class SignatureResource(resources.ModelResource):
 
     def dehydrate_flag_codes(self, signature):
         return ", ".join(f.code for f in signature.flags.all())
+
+    def export_field(self, field, instance, **kwargs):
+        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
 
 
 class RejectForm(forms.Form):
@@ -180,10 +219,19 @@ class SignatureAdminBase(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     list_select_related = ["territory__departement", "territory__region", "declaration"]
     list_per_page = 100
-    actions = ["approve", "reject", "withdraw", "resend_confirmation", "anonymise"]
-    inlines = [FlagInline, ModerationEventInline]
+    actions = [
+        "approve",
+        "reject",
+        "release",
+        "keep_contested",
+        "withdraw",
+        "resend_confirmation",
+        "anonymise",
+    ]
+    inlines = [FlagInline, ContestInline, ModerationEventInline]
     exclude = ["networks"]
     readonly_fields = [
+        "public_id",
         "declaration",
         "territory",
         "first_name",
@@ -205,6 +253,9 @@ class SignatureAdminBase(admin.ModelAdmin):
         "anonymised_at",
         "fill_seconds",
         "submitted_ip",
+        "ip_hash",
+        "email_domain",
+        "user_agent",
         "confirmation_queued_at",
         "confirmation_sent_at",
         "confirmation_send_count",
@@ -268,6 +319,36 @@ class SignatureAdminBase(admin.ModelAdmin):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/signatures/reject.html", context)
+
+    @admin.action(
+        description=_("Libérer (suspecte → envoi du lien de confirmation)"),
+        permissions=["moderate"],
+    )
+    def release(self, request, queryset):
+        self._change_status(request, queryset, Action.RELEASE)
+
+    @admin.action(
+        description=_("Maintenir malgré la contestation (prévient le contestataire)"),
+        permissions=["moderate"],
+    )
+    def keep_contested(self, request, queryset):
+        kept = sum(
+            bool(
+                services.decide_contests(
+                    signature_id=pk, outcome=Contest.Outcome.DISMISSED, actor=request.user
+                )
+            )
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d signature maintenue ; les contestataires sont prévenus.",
+                "%(count)d signatures maintenues ; les contestataires sont prévenus.",
+                kept,
+            )
+            % {"count": kept},
+        )
 
     @admin.action(description=_("Retirer à la demande du signataire"), permissions=["moderate"])
     def withdraw(self, request, queryset):
@@ -344,11 +425,153 @@ class SignatureAdminBase(admin.ModelAdmin):
             )
 
 
+class SourceForm(forms.Form):
+    """The trending view's question: which declaration, over which recent window."""
+
+    declaration = forms.ModelChoiceField(
+        label=_("Déclaration"), queryset=Declaration.objects.all(), empty_label=None
+    )
+    hours = forms.TypedChoiceField(
+        label=_("Sur les dernières"),
+        coerce=int,
+        choices=[
+            (1, _("1 heure")),
+            (24, _("24 heures")),
+            (168, _("7 jours")),
+            (720, _("30 jours")),
+        ],
+        initial=24,
+    )
+
+
+class InvalidationForm(forms.Form):
+    """One source (an IP hash, an email domain or a user agent) in a time window."""
+
+    declaration = forms.ModelChoiceField(queryset=Declaration.objects.all())
+    field = forms.ChoiceField(
+        choices=[
+            ("ip_hash", _("empreinte d'adresse IP")),
+            ("email_domain", _("domaine e-mail")),
+            ("user_agent", _("navigateur (user agent)")),
+        ]
+    )
+    value = forms.CharField(max_length=300)
+    start = forms.DateTimeField(label=_("Du"))
+    end = forms.DateTimeField(label=_("Au"))
+    note = forms.CharField(label=_("Précisions (journal de modération)"), required=False)
+
+    def matching(self):
+        data = self.cleaned_data
+        return Signature.objects.from_source(
+            data["declaration"], data["field"], data["value"], data["start"], data["end"]
+        ).filter(status__in=services.INVALIDATED_STATUSES)
+
+
 @admin.register(Signature)
 class SignatureAdmin(ExportMixin, SignatureAdminBase):
     resource_classes = [SignatureResource]
     export_formats = [CSV, XLSX]
     export_form_class = ExportForm  # every field, no per-field picking
+    import_export_change_list_template = "admin/signatures/signature/change_list.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "sources/",
+                self.admin_site.admin_view(self.sources_view),
+                name="signatures_signature_sources",
+            ),
+            path(
+                "sources/invalider/",
+                self.admin_site.admin_view(self.invalidate_view),
+                name="signatures_signature_invalidate",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def sources_view(self, request):
+        """Sources with many signatures in a short window, per declaration."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        form = SourceForm(request.GET or {"declaration": Declaration.objects.first(), "hours": 24})
+        tables = []
+        if form.is_valid():
+            now = timezone.now()
+            since = now - datetime.timedelta(hours=form.cleaned_data["hours"])
+            declaration = form.cleaned_data["declaration"]
+            for field, label in InvalidationForm.base_fields["field"].choices:
+                rows = Signature.objects.trending_sources(declaration, field, since)
+                tables.append(
+                    {
+                        "field": field,
+                        "label": label,
+                        "rows": [
+                            {
+                                "value": value,
+                                "signatures": signatures,
+                                "territories": territories,
+                                "invalidate_query": {
+                                    "declaration": declaration.pk,
+                                    "field": field,
+                                    "value": value,
+                                    "start": since.isoformat(),
+                                    "end": now.isoformat(),
+                                },
+                            }
+                            for value, signatures, territories in rows
+                        ],
+                    }
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Sources en hausse"),
+            "opts": self.opts,
+            "form": form,
+            "tables": tables,
+        }
+        return TemplateResponse(request, "admin/signatures/sources.html", context)
+
+    def invalidate_view(self, request):
+        """Preview how many signatures a condition takes out, then reject them on POST."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        form = InvalidationForm(request.POST if request.method == "POST" else request.GET)
+        if not form.is_valid():
+            messages.error(request, _("Condition d'invalidation incomplète ou invalide."))
+            return redirect("admin:signatures_signature_sources")
+        if request.method == "POST" and "confirm" in request.POST:
+            data = form.cleaned_data
+            count = services.invalidate_by_source(
+                declaration=data["declaration"],
+                source_field=data["field"],
+                value=data["value"],
+                start=data["start"],
+                end=data["end"],
+                actor=request.user,
+                note=data["note"],
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d signature invalidée.", "%(count)d signatures invalidées.", count
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return redirect(
+                reverse("admin:signatures_signature_sources")
+                + f"?declaration={data['declaration'].pk}&hours=24"
+            )
+        matching = form.matching().select_related("territory")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Invalider des signatures par source"),
+            "opts": self.opts,
+            "form": form,
+            "count": matching.count(),
+            "sample": matching[:50],
+        }
+        return TemplateResponse(request, "admin/signatures/invalidate.html", context)
 
     def init_request_context_data(self, request, form):
         # The export form posts back to this URL, keeping the changelist's filters.
@@ -367,13 +590,22 @@ class SignatureAdmin(ExportMixin, SignatureAdminBase):
 
 @admin.register(ModerationQueue)
 class ModerationQueueAdmin(SignatureAdminBase):
-    """Confirmed signatures awaiting a decision, oldest first."""
+    """What awaits a decision: contested signatures first, then confirmed ones oldest
+    first, then suspect ones kept aside silently."""
 
-    list_filter = [f for f in SignatureAdminBase.list_filter if f != "status"]
-    ordering = ["confirmed_at", "pk"]
+    list_filter = SignatureAdminBase.list_filter
 
     def get_queryset(self, request):
-        return super().get_queryset(request).confirmed()
+        # Not super(): ModelAdmin would order by `is_contested` before it is annotated.
+        return (
+            self.model._default_manager.awaiting_decision()
+            .prefetch_related("flags", "networks")
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request):
+        # "confirmed" sorts before "published" and "suspect": suspect ones come last.
+        return ["-is_contested", "status", "confirmed_at", "submitted_at", "pk"]
 
 
 class NotificationFailedFilter(admin.SimpleListFilter):

@@ -5,9 +5,10 @@ import smtplib
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from . import emails
-from .models import ModerationEvent, Signature
+from .models import Contest, ModerationEvent, OutgoingEmail, Signature
 
 Status = Signature.Status
 
@@ -99,3 +100,41 @@ def deliver_decision_email(*, event_id: int) -> None:
         ModerationEvent.objects.filter(pk=event_id).update(
             notified_at=Now(), notification_failed_at=None, notification_error=""
         )
+
+
+def deliver_contest_received(*, contest_id: int) -> None:
+    """Tell the moderators about a contest, and acknowledge it to the contester, once.
+
+    The acknowledgement counts against the contester's address caps: a contest
+    naming somebody else's address cannot be used to mail-bomb them.
+    """
+    with transaction.atomic():
+        contest = (
+            Contest.objects.select_for_update(of=("self",))
+            .select_related("signature__territory__departement", "signature__declaration")
+            .filter(pk=contest_id, received_notice_sent_at__isnull=True)
+            .first()
+        )
+        if contest is None:
+            return
+        recipients = emails.moderator_addresses()
+        if recipients:
+            _send_or_classify(lambda c: emails.send_contest_to_moderators(c, recipients), contest)
+        if OutgoingEmail.objects.claim(email=contest.email, kind="contest", now=timezone.now()):
+            _send_or_classify(emails.send_contest_acknowledgement, contest)
+        Contest.objects.filter(pk=contest_id).update(received_notice_sent_at=Now())
+
+
+def deliver_contest_answer(*, contest_id: int) -> None:
+    """Tell the contester how their contest was decided, once (`answered_at` is the guard)."""
+    with transaction.atomic():
+        contest = (
+            Contest.objects.select_for_update(of=("self",))
+            .select_related("signature__territory__departement", "signature__declaration")
+            .filter(pk=contest_id, decided_at__isnull=False, answered_at__isnull=True)
+            .first()
+        )
+        if contest is None:
+            return
+        _send_or_classify(emails.send_contest_answer, contest)
+        Contest.objects.filter(pk=contest_id).update(answered_at=Now())

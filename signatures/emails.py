@@ -1,21 +1,27 @@
 """One function per email: subject, plain text and HTML from templates/emails/."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .models import CONFIRMATION_VALID_DAYS, ModerationEvent, Signature
+from .models import CONFIRMATION_VALID_DAYS, Contest, ModerationEvent, Signature
+
+User = get_user_model()
+MODERATORS_GROUP = "Modérateurs"  # created by migration 0003_moderators_group
 
 
-def _send(template: str, context: dict, to: str) -> None:
+def _send(template: str, context: dict, to: str | list[str]) -> None:
     # Emails go out in French, the language of the product, whatever the worker's locale.
     with translation.override("fr"):
         subject = render_to_string(f"emails/{template}-subject.txt", context).strip()
         text = render_to_string(f"emails/{template}-body.txt", context)
         html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to] if isinstance(to, str) else to
+    )
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -55,4 +61,64 @@ def send_decision(event: ModerationEvent) -> None:
             "contact_email": settings.CONTACT_EMAIL,
         },
         to=signature.email,
+    )
+
+
+def moderator_addresses() -> list[str]:
+    """Active moderators' addresses, and the contact address, without duplicates."""
+    addresses = list(
+        User.objects.filter(groups__name=MODERATORS_GROUP, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if settings.CONTACT_EMAIL:
+        addresses.append(settings.CONTACT_EMAIL)
+    return list(dict.fromkeys(addresses))
+
+
+def send_contest_to_moderators(contest: Contest, recipients: list[str]) -> None:
+    signature = contest.signature
+    path = reverse("admin:signatures_signature_change", args=[signature.pk])
+    _send(
+        "contest-received-moderators",
+        {
+            "contest": contest,
+            "signature": signature,
+            "territory": signature.territory,
+            "declaration": signature.declaration,
+            "admin_url": f"{settings.SITE_URL}{path}",
+        },
+        to=recipients,
+    )
+
+
+def send_contest_acknowledgement(contest: Contest) -> None:
+    signature = contest.signature
+    _send(
+        "contest-received",
+        {
+            "contest": contest,
+            "territory": signature.territory,
+            "declaration": signature.declaration,
+        },
+        to=contest.email,
+    )
+
+
+def send_contest_answer(contest: Contest) -> None:
+    signature = contest.signature
+    sign_path = reverse("signatures:sign", kwargs={"slug": signature.declaration.slug})
+    _send(
+        "contest-answer",
+        {
+            "contest": contest,
+            "territory": signature.territory,
+            "declaration": signature.declaration,
+            "is_upheld": contest.outcome == Contest.Outcome.UPHELD,
+            "sign_url": f"{settings.SITE_URL}{sign_path}",
+            "contact_email": settings.CONTACT_EMAIL,
+        },
+        to=contest.email,
     )

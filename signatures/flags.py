@@ -5,12 +5,12 @@ Computed when a signature is submitted and again when it is confirmed (the
 """
 
 import datetime
-import re
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .models import Flag, Signature
+from .text import MARKUP
 
 # Free webmail domains: an official is expected to write from an institutional address.
 WEBMAIL_DOMAINS = frozenset(
@@ -29,7 +29,17 @@ IP_WINDOW = datetime.timedelta(hours=1)
 BURST_TERRITORIES = 3
 # Reading the text and filling in the form takes a person well over this.
 MIN_FILL_SECONDS = 8
-MARKUP = re.compile(r"https?://|www\.|<\s*/?\s*[a-z!]|\[/?url|href\s*=", re.IGNORECASE)
+
+
+# Flags computed here; the others (suspect, contested) are set by the workflows.
+COMPUTED_CODES = (
+    Flag.Code.WEBMAIL,
+    Flag.Code.UNLISTED_TERRITORY,
+    Flag.Code.TOO_FAST,
+    Flag.Code.MARKUP,
+    Flag.Code.DOMAIN_BURST,
+    Flag.Code.IP_BURST,
+)
 
 
 def email_domain(email: str) -> str:
@@ -39,7 +49,7 @@ def email_domain(email: str) -> str:
 def compute_flags(signature: Signature) -> dict[str, str]:
     """{flag code: detail} for this signature, from its data and recent signatures."""
     found = {}
-    domain = email_domain(signature.email)
+    domain = signature.email_domain
     if domain in WEBMAIL_DOMAINS:
         found[Flag.Code.WEBMAIL] = domain
     if not signature.territory.is_referential:
@@ -60,7 +70,7 @@ def compute_flags(signature: Signature) -> dict[str, str]:
     if any(MARKUP.search(text) for text in texts):
         found[Flag.Code.MARKUP] = ""
     if domain and domain not in WEBMAIL_DOMAINS:
-        count = _territories_nearby(signature, Q(email__iendswith=f"@{domain}"), DOMAIN_WINDOW)
+        count = _territories_nearby(signature, Q(email_domain=domain), DOMAIN_WINDOW)
         if count >= BURST_TERRITORIES:
             found[Flag.Code.DOMAIN_BURST] = _(
                 "%(count)s territoires en 24 h depuis @%(domain)s"
@@ -68,12 +78,12 @@ def compute_flags(signature: Signature) -> dict[str, str]:
                 "count": count,
                 "domain": domain,
             }
-    if signature.submitted_ip:
-        count = _territories_nearby(signature, Q(submitted_ip=signature.submitted_ip), IP_WINDOW)
+    if signature.ip_hash:
+        count = _territories_nearby(signature, Q(ip_hash=signature.ip_hash), IP_WINDOW)
         if count >= BURST_TERRITORIES:
             found[Flag.Code.IP_BURST] = _("%(count)s territoires en 1 h depuis %(ip)s") % {
                 "count": count,
-                "ip": signature.submitted_ip,
+                "ip": signature.submitted_ip or signature.ip_hash[:12],
             }
     return found
 
@@ -96,8 +106,15 @@ def _territories_nearby(signature: Signature, same_source: Q, window) -> int:
 def refresh_flags(signature: Signature) -> None:
     """Store the flags as computed now: add new ones, update details, drop stale ones."""
     found = compute_flags(signature)
-    signature.flags.exclude(code__in=found).delete()
+    signature.flags.filter(code__in=COMPUTED_CODES).exclude(code__in=found).delete()
     for code, detail in found.items():
         Flag.objects.update_or_create(
             signature=signature, code=code, defaults={"detail": detail[:300]}
         )
+
+
+def add_flag(signature: Signature, code: str, detail: str = "") -> None:
+    """Set a flag the workflows decide (suspect, contested), keeping the latest detail."""
+    Flag.objects.update_or_create(
+        signature=signature, code=code, defaults={"detail": str(detail)[:300]}
+    )

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from declarations.models import Declaration, Network
 from territories.models import Territory
-from territories.validators import validate_siren
+from territories.validators import ascii_digits, is_ascii_digits, validate_siren
 
+from . import text
 from .models import Signature
-from .services import Signatory, UnlistedTerritory, live_signature_for
+from .services import Contester, Signatory, UnlistedTerritory, live_signature_for
 
 STARTED_SALT = "signatures.form-started"
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
@@ -26,28 +27,62 @@ PUBLICATION_CONSENT = _(
 )
 
 
-class TerritoryChoiceField(forms.ModelChoiceField):
-    """A territory by id, written in ASCII digits only: int() would also read "١٢" as 12."""
+class IdChoiceField(forms.ModelChoiceField):
+    """A row by id, written in ASCII digits only: int() would also read "١٢" as 12."""
 
     def to_python(self, value):
-        if value not in self.empty_values and not (str(value).isascii() and str(value).isdigit()):
+        if value not in self.empty_values and not (
+            is_ascii_digits(str(value)) and len(str(value)) < 19
+        ):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
         return super().to_python(value)
 
 
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows by id, each in ASCII digits only (see IdChoiceField)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not (is_ascii_digits(str(pk)) and len(str(pk)) < 19):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class FreeTextField(forms.CharField):
+    """Text as typed, in NFC, refusing invisible and control characters (see signatures.text)."""
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return text.clean_free_text(super().to_python(value), multiline=self.multiline)
+
+
+class NameField(forms.CharField):
+    """A name or a function: folded, one line, no link, markup or formula (see signatures.text)."""
+
+    def to_python(self, value):
+        return text.clean_name(super().to_python(value))
+
+
 class SignatureForm(forms.Form):
     """Validates a signature; the territory is either chosen in the referential
     or described by the signatory ("not listed")."""
 
-    territory_query = forms.CharField(
+    territory_query = FreeTextField(
         label=_("Rechercher votre territoire"),
         help_text=_("Nom, code postal, code INSEE ou SIREN. Exemple : « Toulouse », « 42000 »."),
         required=False,
         max_length=100,
     )
-    territory = TerritoryChoiceField(
+    territory = IdChoiceField(
         label=_("Territoire"),
         queryset=Territory.objects.filter(is_active=True),
         required=False,
@@ -64,14 +99,14 @@ class SignatureForm(forms.Form):
         choices=[("", "—")] + [(k.value, k.label) for k in Territory.UNLISTED_KINDS],
         required=False,
     )
-    unlisted_name = forms.CharField(label=_("Nom du territoire"), max_length=200, required=False)
+    unlisted_name = NameField(label=_("Nom du territoire"), max_length=200, required=False)
     unlisted_siren = forms.CharField(
         label=_("SIREN du territoire"),
         help_text=_("9 chiffres, sur l'avis de situation SIRENE de la structure."),
         max_length=11,
         required=False,
     )
-    unlisted_departement = forms.ModelChoiceField(
+    unlisted_departement = IdChoiceField(
         label=_("Département"),
         queryset=Territory.objects.filter(
             kind__in=[Territory.Kind.DEPARTEMENT, Territory.Kind.COM], is_active=True
@@ -79,12 +114,12 @@ class SignatureForm(forms.Form):
         required=False,
     )
 
-    first_name = forms.CharField(
+    first_name = NameField(
         label=_("Prénom"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    last_name = forms.CharField(
+    last_name = NameField(
         label=_("Nom"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
@@ -92,9 +127,7 @@ class SignatureForm(forms.Form):
     function = forms.ChoiceField(
         label=_("Fonction ou mandat"), choices=Signature.Function.choices, widget=forms.RadioSelect
     )
-    function_other = forms.CharField(
-        label=_("Précisez la fonction"), max_length=150, required=False
-    )
+    function_other = NameField(label=_("Précisez la fonction"), max_length=150, required=False)
     email = forms.EmailField(
         label=_("Adresse e-mail professionnelle"),
         error_messages={
@@ -104,21 +137,22 @@ class SignatureForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    phone = FreeTextField(
         label=_("Téléphone (facultatif)"),
         max_length=25,
         required=False,
         help_text=_("Jamais publié."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
-    networks = forms.ModelMultipleChoiceField(
+    networks = IdMultipleChoiceField(
         label=_("Votre territoire est membre de"),
         queryset=Network.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    comment = forms.CharField(
+    comment = FreeTextField(
         label=_("Commentaire public (facultatif)"),
+        multiline=True,
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
@@ -147,15 +181,20 @@ class SignatureForm(forms.Form):
         self.fields["networks"].queryset = Network.objects.order_by("position")
         self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
 
-    def fill_seconds(self) -> int | None:
-        """Seconds since the form was first shown; None when the stamp is missing or forged."""
+    def elapsed_seconds(self) -> float | None:
+        """Time since the form was first shown; None when the stamp is missing or forged."""
         try:
             started = signing.loads(
                 self.cleaned_data.get("started", ""), salt=STARTED_SALT, max_age=86400
             )
-        except signing.BadSignature:
+            return max(0.0, time.time() - float(started))
+        except (signing.BadSignature, TypeError, ValueError):
             return None
-        return max(0, int(time.time() - float(started)))
+
+    def fill_seconds(self) -> int | None:
+        """Whole seconds spent on the form, as stored for moderators."""
+        elapsed = self.elapsed_seconds()
+        return None if elapsed is None else int(elapsed)
 
     # Short names for the error summary at the top of the page.
     SUMMARY_LABELS = {
@@ -190,7 +229,7 @@ class SignatureForm(forms.Form):
         return f"{local}@{domain.lower()}"
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
+        phone = ascii_digits(self.cleaned_data["phone"].strip())
         digits = re.sub(r"\D", "", phone)
         if phone and (not PHONE_ALLOWED.match(phone) or not 9 <= len(digits) <= 15):
             raise forms.ValidationError(
@@ -199,7 +238,8 @@ class SignatureForm(forms.Form):
         return phone
 
     def clean_unlisted_siren(self):
-        return re.sub(r"\s", "", self.cleaned_data["unlisted_siren"])
+        # Folded before any lookup: "３１…" and "٣١…" are the same SIREN as "31…".
+        return ascii_digits(re.sub(r"\s", "", self.cleaned_data["unlisted_siren"]))
 
     def clean(self):
         cleaned = super().clean()
@@ -291,28 +331,100 @@ def _clean_person_name(value: str) -> str:
 
 
 def already_signed_message(declaration: Declaration, live: Signature):
-    """Says when, and links to the public entry, never who or which address signed."""
+    """Says when, links to the public entry and to the contest form; never which address signed."""
     territory = live.territory
     signed_on = (
         formats.date_format(timezone.localtime(live.confirmed_at), "j F Y")
         if live.confirmed_at
         else ""
     )
+    contest = format_html(
+        '<a href="{}">{}</a>',
+        reverse("signatures:contest", kwargs={"public_id": live.public_id}),
+        _("Ce n'est pas nous ? Signalez-le aux modérateurs"),
+    )
     if live.status == Signature.Status.PUBLISHED:
         url = reverse("public:list", kwargs={"slug": declaration.slug})
         return format_html(
-            '{} <a href="{}?{}#signature-{}">{}</a>',
+            '{} <a href="{}?{}#signature-{}">{}</a>. {}',
             _("%(territory)s a déjà signé la déclaration le %(date)s.")
             % {"territory": territory.name, "date": signed_on},
             url,
             urlencode({"q": territory.name}),
-            live.pk,
+            live.public_id,
             _("Voir sa signature publique"),
+            contest,
         )
-    return _(
-        "%(territory)s a déjà signé la déclaration le %(date)s ; "
-        "la signature est en cours de vérification."
-    ) % {"territory": territory.name, "date": signed_on}
+    return format_html(
+        "{} {}",
+        _(
+            "%(territory)s a déjà signé la déclaration le %(date)s ; "
+            "la signature est en cours de vérification."
+        )
+        % {"territory": territory.name, "date": signed_on},
+        contest,
+    )
+
+
+class ContestForm(forms.Form):
+    """ "Ce n'est pas nous ?": an official says a signature does not come from their territory."""
+
+    first_name = NameField(
+        label=_("Prénom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = NameField(
+        label=_("Nom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    function = NameField(
+        label=_("Fonction"),
+        max_length=150,
+        help_text=_("Par exemple : maire, directeur général des services, président·e."),
+    )
+    email = forms.EmailField(
+        label=_("Adresse e-mail officielle"),
+        max_length=254,
+        help_text=_(
+            "Une adresse de la collectivité : les modérateurs vous répondront à celle-ci."
+        ),
+        error_messages={"invalid": _("Saisissez une adresse e-mail valide.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    message = FreeTextField(
+        label=_("Ce que vous savez de cette signature (facultatif)"),
+        multiline=True,
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+    )
+    website = forms.CharField(
+        required=False,
+        label=_("Ne pas remplir ce champ"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_first_name(self):
+        return _clean_person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return _clean_person_name(self.cleaned_data["last_name"])
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def contester(self) -> Contester:
+        data = self.cleaned_data
+        return Contester(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            function=data["function"],
+            email=data["email"],
+            message=data["message"].strip(),
+        )
 
 
 class ResendForm(forms.Form):

@@ -1,10 +1,13 @@
 """A territory's signature of a declaration, from submission to publication."""
 
 import datetime
+import hashlib
+import hmac
+import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -21,6 +24,26 @@ RESEND_COOLDOWN = datetime.timedelta(minutes=2)
 # Older than this and still unsent, a queued email is presumed lost (broker down
 # when it was queued, worker killed…): the sweeper queues it again.
 EMAIL_LOST_AFTER = datetime.timedelta(minutes=10)
+
+
+def new_public_id() -> str:
+    """An opaque reference for URLs, anchors, the API and emails: 16 random URL-safe characters.
+
+    Row ids are sequential and would tell how many submissions exist.
+    """
+    return secrets.token_urlsafe(12)
+
+
+def source_hash(value: str) -> str:
+    """A keyed hash of an IP address or email address: comparable, not reversible.
+
+    Lets moderators group signatures by source, and caps count emails per
+    recipient, without keeping the address itself longer than needed.
+    """
+    if not value:
+        return ""
+    key = hashlib.sha256(f"source-hash:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _sweep_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
@@ -50,6 +73,46 @@ class SignatureQuerySet(models.QuerySet):
         """Pending signatures made with this address, whatever its case."""
         return self.pending().filter(email__iexact=email)
 
+    def awaiting_decision(self):
+        """The moderators' queue: confirmed, suspect, or under an open contest."""
+        contested = Contest.objects.filter(
+            signature=models.OuterRef("pk"), decided_at__isnull=True
+        )
+        return self.annotate(is_contested=models.Exists(contested)).filter(
+            Q(status__in=[Signature.Status.CONFIRMED, Signature.Status.SUSPECT])
+            | Q(is_contested=True)
+        )
+
+    # Where submissions come from, for the moderators' trending view and bulk invalidation.
+    SOURCE_FIELDS = ("ip_hash", "email_domain", "user_agent")
+
+    def from_source(self, declaration, field: str, value: str, start, end):
+        """Signatures of a declaration from one source (see SOURCE_FIELDS) in a time window."""
+        if field not in self.SOURCE_FIELDS:
+            raise ValueError(field)
+        return self.filter(
+            declaration=declaration,
+            submitted_at__gte=start,
+            submitted_at__lte=end,
+            **{field: value},
+        )
+
+    def trending_sources(self, declaration, field: str, since, *, at_least: int = 3):
+        """[(value, signatures, territories)] of the sources with many signatures since `since`."""
+        if field not in self.SOURCE_FIELDS:
+            raise ValueError(field)
+        return list(
+            self.filter(declaration=declaration, submitted_at__gte=since)
+            .exclude(**{field: ""})
+            .values_list(field)
+            .annotate(
+                signatures=models.Count("pk"),
+                territories=models.Count("territory", distinct=True),
+            )
+            .filter(signatures__gte=at_least)
+            .order_by("-signatures", field)[:50]
+        )
+
     def confirmation_lost(self, now: datetime.datetime):
         """Pending signatures whose last requested link never left (see EMAIL_LOST_AFTER).
 
@@ -68,6 +131,9 @@ class SignatureQuerySet(models.QuerySet):
 
 class Signature(models.Model):
     class Status(models.TextChoices):
+        # Stored silently (over the rate limit, honeypot, filled by a robot): no email,
+        # never public, never counted, never holding a territory, until a moderator looks.
+        SUSPECT = "suspect", _("suspecte, à examiner")
         PENDING = "pending", _("en attente de confirmation")
         CONFIRMED = "confirmed", _("confirmée, à modérer")
         PUBLISHED = "published", _("publiée")
@@ -83,6 +149,9 @@ class Signature(models.Model):
 
     LIVE_STATUSES = (Status.CONFIRMED, Status.PUBLISHED)
 
+    public_id = models.CharField(
+        _("référence"), max_length=22, unique=True, default=new_public_id, editable=False
+    )
     declaration = models.ForeignKey(
         Declaration, on_delete=models.PROTECT, related_name="signatures"
     )
@@ -99,7 +168,11 @@ class Signature(models.Model):
     function = models.CharField(_("fonction"), max_length=20, choices=Function)
     function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
     email = models.EmailField(_("adresse e-mail"), max_length=254)
-    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    # The address's domain, lower-case: flags and the trending view group by it.
+    email_domain = models.CharField(
+        _("domaine e-mail"), max_length=254, blank=True, db_index=True, editable=False
+    )
+    phone = models.CharField(_("téléphone"), max_length=25, blank=True)
     networks = models.ManyToManyField(
         Network, blank=True, related_name="signatures", verbose_name=_("réseaux")
     )
@@ -124,6 +197,10 @@ class Signature(models.Model):
     confirmation_error = models.CharField(max_length=300, blank=True, editable=False)
 
     submitted_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    ip_hash = models.CharField(
+        _("empreinte de l'adresse IP"), max_length=32, blank=True, db_index=True, editable=False
+    )
+    user_agent = models.CharField(_("navigateur (user agent)"), max_length=300, blank=True)
     fill_seconds = models.PositiveIntegerField(
         _("durée de saisie (s)"), null=True, blank=True, help_text=_("Inconnue si vide.")
     )
@@ -164,6 +241,14 @@ class Signature(models.Model):
     def __str__(self) -> str:
         return f"{self.territory} — {self.first_name} {self.last_name}"
 
+    def save(self, *args, **kwargs):
+        # Derived columns the flags and the trending view group by. The hash stays
+        # when the IP is erased (retention), so sources can still be compared.
+        self.email_domain = self.email.rpartition("@")[2].lower()
+        if self.submitted_ip:
+            self.ip_hash = source_hash(self.submitted_ip)
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         if self.anonymised_at:
@@ -193,18 +278,20 @@ class Signature(models.Model):
         )
 
     def make_confirmation_token(self) -> str:
-        """A signed, timestamped token naming this signature; see `pk_from_confirmation_token`."""
-        return signing.dumps({"s": self.pk}, salt=CONFIRMATION_SALT, compress=True)
+        """A signed, timestamped token naming this signature by its public id."""
+        return signing.dumps({"s": self.public_id}, salt=CONFIRMATION_SALT, compress=True)
 
     @classmethod
-    def pk_from_confirmation_token(cls, token: str) -> int:
-        """The signature's pk; raises signing.SignatureExpired or signing.BadSignature.
+    def public_id_from_confirmation_token(cls, token: str) -> str:
+        """The signature's public id; raises signing.SignatureExpired or signing.BadSignature.
 
         Single use comes from the status: once confirmed, the signature is no
         longer pending and the confirmation refuses it.
         """
         data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
-        return int(data["s"])
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+            raise signing.BadSignature("unexpected payload")
+        return data["s"]
 
 
 class Flag(models.Model):
@@ -217,6 +304,8 @@ class Flag(models.Model):
         IP_BURST = "ip_burst", _("Même adresse IP, plusieurs territoires")
         TOO_FAST = "too_fast", _("Formulaire rempli trop vite")
         MARKUP = "markup", _("Lien ou balise dans le texte")
+        SUSPECT = "suspect", _("Envoi suspect, mis de côté sans e-mail")
+        CONTESTED = "contested", _("Signature contestée")
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="flags")
     code = models.CharField(_("signal"), max_length=20, choices=Code)
@@ -265,6 +354,9 @@ class ModerationEvent(models.Model):
         WITHDRAW = "withdraw", _("Retrait à la demande du signataire")
         RESEND = "resend", _("Renvoi du lien de confirmation")
         ANONYMISE = "anonymise", _("Anonymisation")
+        RELEASE = "release", _("Signature suspecte libérée")
+        CONTEST = "contest", _("Contestation reçue")
+        CONTEST_DECIDED = "contest_decided", _("Contestation tranchée")
 
     class Reason(models.TextChoices):
         NOT_REPRESENTATIVE = "not_representative", _("La personne ne représente pas ce territoire")
@@ -309,6 +401,90 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} — {self.signature_id}"
+
+
+class Contest(models.Model):
+    """Someone says a published or confirmed signature does not come from their territory.
+
+    Moderators see the contested signature first in their queue; the contester
+    hears by email how it was decided (see services.decide_contests).
+    """
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Contestation fondée : signature retirée")
+        DISMISSED = "dismissed", _("Contestation écartée : signature maintenue")
+
+    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="contests", verbose_name=_("signature")
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    function = models.CharField(_("fonction"), max_length=150)
+    email = models.EmailField(_("adresse e-mail officielle"), max_length=254)
+    message = models.TextField(_("message"), max_length=1000, blank=True)
+    submitted_at = models.DateTimeField(_("reçue le"), default=timezone.now)
+    ip_hash = models.CharField(max_length=32, blank=True, editable=False)
+    outcome = models.CharField(_("décision"), max_length=10, choices=Outcome, blank=True)
+    # Guards of the two emails, as `notified_at` on moderation events: each leaves once.
+    received_notice_sent_at = models.DateTimeField(
+        _("modérateurs prévenus le"), null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("tranchée le"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("réponse envoyée le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("contestation")
+        verbose_name_plural = _("contestations")
+
+    def __str__(self) -> str:
+        return f"{self.signature.territory} — {self.first_name} {self.last_name}"
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def claim(self, *, email: str, kind: str, now: datetime.datetime) -> bool:
+        """Record an email to `email` if its caps allow one more; False when they do not.
+
+        Caps hold per address whatever the source (territories, resends,
+        contests): nobody can make the site mail-bomb a third party. Call
+        inside a transaction: on PostgreSQL an advisory lock on the address
+        makes concurrent claims for one address wait for each other.
+        """
+        recipient = source_hash(email)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(recipient[:15], 16)])
+        recent = self.filter(recipient_hash=recipient)
+        caps = (
+            (datetime.timedelta(hours=1), settings.EMAIL_CAP_PER_HOUR),
+            (datetime.timedelta(days=1), settings.EMAIL_CAP_PER_DAY),
+        )
+        for window, cap in caps:
+            if recent.filter(queued_at__gt=now - window).count() >= cap:
+                return False
+        self.create(recipient_hash=recipient, kind=kind, queued_at=now)
+        return True
+
+
+class OutgoingEmail(models.Model):
+    """One email asked for, to a signatory or contester: what the per-recipient caps count.
+
+    The address is kept only as a keyed hash (source_hash): enough to count,
+    nothing to leak. Rows older than a day are no longer needed.
+    """
+
+    recipient_hash = models.CharField(max_length=32)
+    kind = models.CharField(max_length=20)
+    queued_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient_hash", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.queued_at:%Y-%m-%d %H:%M}"
 
 
 class ModerationQueue(Signature):

@@ -1,18 +1,29 @@
 """Signing workflows: each function is one state change, with its side effects listed."""
 
+import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from declarations.models import Declaration, Network
 from territories.models import Territory
 from territories.normalize import normalize
 
 from . import flags
-from .models import ModerationEvent, Signature
-from .tasks import refresh_stats, send_confirmation_email, send_decision_email
+from .models import Contest, Flag, ModerationEvent, OutgoingEmail, Signature, source_hash
+from .tasks import (
+    refresh_stats,
+    send_confirmation_email,
+    send_contest_answer,
+    send_contest_received,
+    send_decision_email,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class TerritoryAlreadySigned(Exception):
@@ -35,6 +46,14 @@ class UnlistedTerritory:
 
 class InvalidTransition(Exception):
     """The action is not allowed from the signature's current status."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Where a submission came from: kept for moderators, hashed for grouping."""
+
+    ip: str | None = None
+    user_agent: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,7 +111,8 @@ def sign_declaration(
     territory: Territory | UnlistedTerritory,
     signatory: Signatory,
     networks: list[Network],
-    ip: str | None,
+    source: Source,
+    suspect_reason: str = "",
 ) -> Signature:
     """Record a pending signature and queue its confirmation email.
 
@@ -100,8 +120,12 @@ def sign_declaration(
     same address already made for this territory (a re-submitted form never
     duplicates); creates the described territory when it is not listed (see
     get_or_create_unlisted_territory); computes its flags; sets
-    `confirmation_queued_at`; after commit, queues the
-    `signatures.send_confirmation_email` task unless one was queued moments ago.
+    `confirmation_queued_at` and, after commit, queues the
+    `signatures.send_confirmation_email` task, unless one was queued moments
+    ago or the address's email caps are reached (OutgoingEmail.claim).
+    With a `suspect_reason` (over the rate limit, honeypot, robot speed) the
+    signature is stored as `suspect` instead, flagged with the reason, and no
+    email leaves: the sender sees the usual page, moderators decide.
     Raises TerritoryAlreadySigned when the territory has a live signature.
     """
     now = timezone.now()
@@ -112,16 +136,21 @@ def sign_declaration(
         "function": signatory.function,
         "function_other": signatory.function_other,
         "email": signatory.email,
+        "email_domain": flags.email_domain(signatory.email),  # as save() derives it
         "phone": signatory.phone,
         "comment": signatory.comment,
         "consents_to_news": signatory.consents_to_news,
         "consents_to_publication": True,
-        "submitted_ip": ip,
+        "submitted_ip": source.ip,
+        "ip_hash": source_hash(source.ip or ""),  # as save() derives it
+        "user_agent": source.user_agent[:300],
         "fill_seconds": signatory.fill_seconds,
     }
     with transaction.atomic():
         if isinstance(territory, UnlistedTerritory):
             territory = get_or_create_unlisted_territory(territory)
+        if suspect_reason:
+            return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
         live = live_signature_for(declaration=declaration, territory=territory)
         if live:
             raise TerritoryAlreadySigned(live)
@@ -149,6 +178,21 @@ def sign_declaration(
     return signature
 
 
+def _record_suspect(declaration, territory, fields, networks, reason, now) -> Signature:
+    """A silent suspect never blocks a territory nor an address: always a row of its own."""
+    signature = Signature.objects.create(
+        declaration=declaration,
+        territory=territory,
+        submitted_at=now,
+        status=Signature.Status.SUSPECT,
+        **fields,
+    )
+    signature.networks.set(networks)
+    flags.refresh_flags(signature)
+    flags.add_flag(signature, Flag.Code.SUSPECT, reason)
+    return signature
+
+
 def _pending_for_update(declaration, territory, email) -> Signature | None:
     return (
         Signature.objects.pending_for(email)
@@ -158,20 +202,29 @@ def _pending_for_update(declaration, territory, email) -> Signature | None:
     )
 
 
-def _queue_confirmation(signature: Signature) -> None:
+def _queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
+    """Queue the link after commit; False when the address's caps refuse one more email."""
+    if capped and not OutgoingEmail.objects.claim(
+        email=signature.email, kind="confirmation", now=timezone.now()
+    ):
+        # Never the address in logs: its hash is enough to follow a pattern.
+        logger.warning("Email cap reached for recipient %s", source_hash(signature.email)[:12])
+        return False
     # The database's clock, like `confirmation_sent_at`, so the two compare.
     Signature.objects.filter(pk=signature.pk).update(confirmation_queued_at=Now())
     # robust: a broker outage must not turn a saved signature into an error
     # page; the sweeper (sweep_unsent_emails) sends what was not queued.
     transaction.on_commit(lambda: send_confirmation_email.delay(signature.pk), robust=True)
+    return True
 
 
 def send_new_links(*, email: str) -> int:
     """Queue a new link for each pending signature of this address (the public form).
 
     Side effects: sets `confirmation_queued_at` and queues the email task after
-    commit, skipping signatures queued within RESEND_COOLDOWN. Returns how many
-    were queued; the view must not reveal it.
+    commit, skipping signatures queued within RESEND_COOLDOWN and stopping at
+    the address's email caps. Returns how many were queued; the view must not
+    reveal it.
     """
     now = timezone.now()
     queued = 0
@@ -180,7 +233,8 @@ def send_new_links(*, email: str) -> int:
         for signature in pending:
             if signature.confirmation_recently_queued(now):
                 continue
-            _queue_confirmation(signature)
+            if not _queue_confirmation(signature):
+                break
             queued += 1
     return queued
 
@@ -192,10 +246,14 @@ Action = ModerationEvent.Action
 # by the declaration's moderation mode).
 TRANSITIONS = {
     Action.CONFIRM: ({Status.PENDING}, None),
+    Action.RELEASE: ({Status.SUSPECT}, Status.PENDING),
     Action.APPROVE: ({Status.CONFIRMED, Status.REJECTED}, Status.PUBLISHED),
-    Action.REJECT: ({Status.PENDING, Status.CONFIRMED, Status.PUBLISHED}, Status.REJECTED),
+    Action.REJECT: (
+        {Status.SUSPECT, Status.PENDING, Status.CONFIRMED, Status.PUBLISHED},
+        Status.REJECTED,
+    ),
     Action.WITHDRAW: (
-        {Status.PENDING, Status.CONFIRMED, Status.PUBLISHED, Status.REJECTED},
+        {Status.SUSPECT, Status.PENDING, Status.CONFIRMED, Status.PUBLISHED, Status.REJECTED},
         Status.WITHDRAWN,
     ),
 }
@@ -222,11 +280,15 @@ def change_status(
     new step (a confirmation also sets `confirmed_at`, and `published_at` when
     the declaration publishes without moderation); records a ModerationEvent;
     on confirmation, recomputes the flags that depend on other signatures;
-    makes a territory a signatory added searchable once published; after
-    commit, queues the refresh of the counts when publication changed, and the
-    signatory's email for approvals and rejections.
+    makes a territory a signatory added searchable once published; a released
+    suspect gets its confirmation link; a rejected or withdrawn signature
+    upholds the contests against it (decide_contests); after commit, queues the
+    refresh of the counts when publication changed, and the signatory's email
+    for approvals and rejections.
     Raises TerritoryAlreadySigned when the territory already has a live
     signature: the database's partial unique index decides, even under races.
+    Raises InvalidTransition when releasing a suspect would duplicate the
+    pending signature the same address already has for this territory.
     """
     now = timezone.now()
     sources, target = TRANSITIONS[action]
@@ -247,13 +309,16 @@ def change_status(
         if action == Action.CONFIRM:
             signature.confirmed_at = now
             updated.append("confirmed_at")
-        stamp = TIMESTAMP_FOR[target]
-        setattr(signature, stamp, now)
-        updated.append(stamp)
+        stamp = TIMESTAMP_FOR.get(target)
+        if stamp:
+            setattr(signature, stamp, now)
+            updated.append(stamp)
         try:
             with transaction.atomic():
                 signature.save(update_fields=sorted(set(updated)))
         except IntegrityError:
+            if target == Status.PENDING:
+                raise InvalidTransition("pending duplicate") from None
             live = live_signature_for(
                 declaration=signature.declaration, territory=signature.territory
             )
@@ -272,6 +337,10 @@ def change_status(
         )
         if action == Action.CONFIRM:
             flags.refresh_flags(signature)
+        if action == Action.RELEASE:
+            _queue_confirmation(signature, capped=False)  # a moderator vouched for it
+        if target in (Status.REJECTED, Status.WITHDRAWN):
+            decide_contests(signature_id=signature.pk, outcome=Contest.Outcome.UPHELD, actor=actor)
         if target == Status.PUBLISHED and not signature.territory.is_active:
             # A territory a signatory added becomes searchable once published.
             Territory.objects.filter(pk=signature.territory_id, is_referential=False).update(
@@ -363,3 +432,131 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
 
 def queue_stats_refresh(declaration_id: int) -> None:
     transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contester:
+    first_name: str
+    last_name: str
+    function: str
+    email: str
+    message: str = ""
+
+
+def contest_signature(*, signature_id: int, contester: Contester, source: Source) -> Contest:
+    """Someone says this live signature does not come from their territory.
+
+    Side effects: records the Contest; flags the signature "contested", which
+    puts it first in the moderators' queue; records an audit event; after
+    commit, emails the moderators the contest and the contester an
+    acknowledgement (within the address's caps).
+    """
+    with transaction.atomic():
+        signature = (
+            Signature.objects.live().select_for_update(of=("self",)).filter(pk=signature_id).get()
+        )
+        contest = Contest.objects.create(
+            signature=signature,
+            first_name=contester.first_name,
+            last_name=contester.last_name,
+            function=contester.function,
+            email=contester.email,
+            message=contester.message,
+            ip_hash=source_hash(source.ip or ""),
+        )
+        flags.add_flag(
+            signature,
+            Flag.Code.CONTESTED,
+            f"{contester.first_name} {contester.last_name}, {contester.function}",
+        )
+        ModerationEvent.objects.create(
+            signature=signature,
+            action=Action.CONTEST,
+            note=contester.message,
+            from_status=signature.status,
+            to_status=signature.status,
+        )
+        transaction.on_commit(lambda: send_contest_received.delay(contest.pk), robust=True)
+    return contest
+
+
+def decide_contests(*, signature_id: int, outcome: str, actor=None) -> int:
+    """Close the open contests of a signature; returns how many.
+
+    Side effects: sets the outcome and `decided_at`; removes the "contested"
+    flag; records an audit event when there was any; after commit, emails each
+    contester the decision. Called by change_status when the signature is
+    rejected or withdrawn (upheld), and by moderators who keep it (dismissed).
+    """
+    with transaction.atomic():
+        open_contests = list(
+            Contest.objects.select_for_update().filter(
+                signature_id=signature_id, decided_at__isnull=True
+            )
+        )
+        if not open_contests:
+            return 0
+        now = timezone.now()
+        Contest.objects.filter(pk__in=[c.pk for c in open_contests]).update(
+            outcome=outcome, decided_at=now
+        )
+        Flag.objects.filter(signature_id=signature_id, code=Flag.Code.CONTESTED).delete()
+        status = Signature.objects.values_list("status", flat=True).get(pk=signature_id)
+        ModerationEvent.objects.create(
+            signature_id=signature_id,
+            actor=actor,
+            action=Action.CONTEST_DECIDED,
+            note=Contest.Outcome(outcome).label,
+            from_status=status,
+            to_status=status,
+        )
+        for contest in open_contests:
+            transaction.on_commit(lambda pk=contest.pk: send_contest_answer.delay(pk), robust=True)
+    return len(open_contests)
+
+
+# Statuses a bulk invalidation takes out; a decided rejection or withdrawal stays as is.
+INVALIDATED_STATUSES = (Status.SUSPECT, Status.PENDING, Status.CONFIRMED, Status.PUBLISHED)
+
+
+def invalidate_by_source(
+    *,
+    declaration: Declaration,
+    source_field: str,
+    value: str,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    actor,
+    note: str = "",
+) -> int:
+    """Reject every signature from one source (IP hash, email domain or user agent) in a window.
+
+    Side effects: change_status(REJECT, reason "abusive") for each, with a note
+    naming the condition, so each keeps its own audit entry, email and count
+    refresh. Returns how many were rejected.
+    """
+    condition = _("Invalidation groupée : %(field)s = %(value)s, du %(start)s au %(end)s") % {
+        "field": source_field,
+        "value": value,
+        "start": timezone.localtime(start).strftime("%d/%m/%Y %H:%M"),
+        "end": timezone.localtime(end).strftime("%d/%m/%Y %H:%M"),
+    }
+    pks = list(
+        Signature.objects.from_source(declaration, source_field, value, start, end)
+        .filter(status__in=INVALIDATED_STATUSES)
+        .values_list("pk", flat=True)
+    )
+    rejected = 0
+    for pk in pks:
+        try:
+            change_status(
+                signature_id=pk,
+                action=Action.REJECT,
+                actor=actor,
+                reason=ModerationEvent.Reason.ABUSIVE,
+                note=f"{condition}. {note}".strip(),
+            )
+            rejected += 1
+        except InvalidTransition:  # decided meanwhile
+            continue
+    return rejected

@@ -53,6 +53,26 @@ def send_decision_email(self, event_id: int) -> None:
     )
 
 
+@shared_task(name="signatures.send_contest_received", bind=True, max_retries=MAX_EMAIL_RETRIES)
+def send_contest_received(self, contest_id: int) -> None:
+    _deliver(
+        self,
+        lambda: delivery.deliver_contest_received(contest_id=contest_id),
+        lambda error: None,  # the contest stays in the queue, flagged: nothing is lost
+        f"Contest notice {contest_id}",
+    )
+
+
+@shared_task(name="signatures.send_contest_answer", bind=True, max_retries=MAX_EMAIL_RETRIES)
+def send_contest_answer(self, contest_id: int) -> None:
+    _deliver(
+        self,
+        lambda: delivery.deliver_contest_answer(contest_id=contest_id),
+        lambda error: None,  # the decision stands; the admin shows answered_at empty
+        f"Contest answer {contest_id}",
+    )
+
+
 @shared_task(name="signatures.sweep_unsent_emails")
 def sweep_unsent_emails() -> int:
     """Queue again the emails that were asked for and never left; returns how many.

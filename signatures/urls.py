@@ -9,4 +9,5 @@ urlpatterns = [
     path("declarations/<slug:slug>/signer/merci/", views.check_inbox, name="check_inbox"),
     path("signatures/confirmer/<str:token>/", views.confirm, name="confirm"),
     path("signatures/renvoyer/", views.resend, name="resend"),
+    path("signatures/contester/<str:public_id>/", views.contest, name="contest"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core import signing
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -13,11 +14,20 @@ from territories.normalize import normalize
 from territories.search import search_territories
 
 from . import services
-from .forms import ResendForm, SignatureForm, already_signed_message
+from .forms import ContestForm, ResendForm, SignatureForm, already_signed_message
 from .models import CONFIRMATION_VALID_DAYS, Signature
 
-SIGN_RATE = "20/h"  # per IP: a town hall behind one address may sign for a few bodies
+# Per IP. Past SIGN_RATE a submission is kept silently as suspect (a town hall
+# behind one address may sign for a few bodies, a script for hundreds); past
+# SIGN_HARD_RATE it is refused before anything is validated or rendered.
+SIGN_RATE = "20/h"
+SIGN_HARD_RATE = "60/h"
 RESEND_RATE = "10/h"
+CONTEST_RATE = "5/h"
+# Sent this soon after the form was served, nobody has filled it: a script posting
+# back what it fetched. Kept low on purpose: a person, or a scripted browser test
+# that types, is always slower; slower-than-a-script but fast is only flagged.
+SUSPECT_FILL_SECONDS = 0.5
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,21 +48,18 @@ def sign(request, slug):
     status = 200
     if form.is_bound:
         # Only real submissions count: searching without JavaScript is free.
-        if is_ratelimited(
-            request, group="sign", key=client_ip_key, rate=SIGN_RATE, increment=True
-        ):
-            messages.error(
-                request,
+        if _over_limit(request, "sign-hard", SIGN_HARD_RATE):
+            return HttpResponse(
                 _("Trop de signatures envoyées depuis votre connexion. Réessayez dans une heure."),
+                status=429,
+                content_type="text/plain; charset=utf-8",
             )
-            status = 429
-        elif form.is_valid():
-            response = _record_signature(request, declaration, form)
+        over_limit = _over_limit(request, "sign", SIGN_RATE)
+        if form.is_valid():
+            response = _record_signature(request, declaration, form, over_limit=over_limit)
             if response:
                 return response
-            status = 400
-        else:
-            status = 400
+        status = 400
     return render(
         request,
         "signatures/sign.html",
@@ -67,17 +74,40 @@ def _as_initial(data) -> dict:
     return initial
 
 
-def _record_signature(request, declaration, form):
-    """Save the signature and redirect; None when the territory turned out signed."""
-    if form.is_spam:  # answer as for a person, so the bot learns nothing
-        return redirect("signatures:check_inbox", slug=declaration.slug)
+def _over_limit(request, group: str, rate: str) -> bool:
+    return is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
+
+
+def _suspect_reason(form, *, over_limit: bool) -> str:
+    """Why a valid submission should be kept aside silently, or "" for a person."""
+    if form.is_spam:
+        return _("champ piège rempli (robot)")
+    if over_limit:
+        return _("plus de %(rate)s signatures depuis cette adresse IP") % {"rate": SIGN_RATE}
+    seconds = form.elapsed_seconds()
+    if seconds is None:
+        return _("envoyé sans passer par le formulaire du site")
+    if seconds < SUSPECT_FILL_SECONDS:
+        return _("formulaire envoyé %(seconds).2f s après son affichage") % {"seconds": seconds}
+    return ""
+
+
+def _record_signature(request, declaration, form, *, over_limit: bool):
+    """Save the signature and redirect; None when the territory turned out signed.
+
+    A suspect submission gets the same redirect and page as a person's: the
+    sender learns nothing, no email leaves, moderators decide.
+    """
     try:
         services.sign_declaration(
             declaration=declaration,
             territory=form.territory_to_sign(),
             signatory=form.signatory(),
             networks=list(form.cleaned_data["networks"]),
-            ip=client_ip(request),
+            source=services.Source(
+                ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")
+            ),
+            suspect_reason=_suspect_reason(form, over_limit=over_limit),
         )
     except services.TerritoryAlreadySigned as exc:
         form.add_territory_error(already_signed_message(declaration, exc.live))
@@ -119,14 +149,14 @@ def check_inbox(request, slug):
 def confirm(request, token):
     """GET shows a button; only POST confirms, because mail scanners open links."""
     try:
-        signature_id = Signature.pk_from_confirmation_token(token)
+        public_id = Signature.public_id_from_confirmation_token(token)
     except signing.SignatureExpired:
         return _link_problem(request, "expired")
     except signing.BadSignature:
         return _link_problem(request, "invalid")
     signature = (
         Signature.objects.select_related("declaration", "territory")
-        .filter(pk=signature_id)
+        .filter(public_id=public_id)
         .first()
     )
     if signature is None:
@@ -189,3 +219,37 @@ def resend(request):
             return redirect("signatures:resend")
         return render(request, "signatures/resend.html", {"form": form}, status=400)
     return render(request, "signatures/resend.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def contest(request, public_id):
+    """ "Ce n'est pas nous ?": report a live signature that does not come from its territory."""
+    signature = get_object_or_404(
+        Signature.objects.live().select_related("declaration", "territory__departement"),
+        public_id=public_id,
+    )
+    form = ContestForm(request.POST or None)
+    context = {"signature": signature, "declaration": signature.declaration, "form": form}
+    if request.method == "POST":
+        if _over_limit(request, "contest", CONTEST_RATE):
+            messages.error(
+                request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
+            )
+            return render(request, "signatures/contest.html", context, status=429)
+        if not form.is_valid():
+            return render(request, "signatures/contest.html", context, status=400)
+        if not form.is_spam:  # a robot sees the same answer, nothing is recorded
+            services.contest_signature(
+                signature_id=signature.pk,
+                contester=form.contester(),
+                source=services.Source(ip=client_ip(request)),
+            )
+        messages.success(
+            request,
+            _(
+                "Merci. Les modérateurs examinent votre signalement en priorité et vous "
+                "répondront par e-mail."
+            ),
+        )
+        return redirect(signature.declaration)
+    return render(request, "signatures/contest.html", context)

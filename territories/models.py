@@ -99,6 +99,18 @@ class Territory(models.Model):
             models.UniqueConstraint(
                 fields=["siren"], condition=Q(siren__isnull=False), name="territory_unique_siren"
             ),
+            # Identifiers are ASCII: "３１５５５" or "٣١٥٥٥" must never be a second Toulouse.
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9A-Z]{1,12}$"), name="territory_code_ascii"
+            ),
+            models.CheckConstraint(
+                condition=Q(siren__isnull=True) | Q(siren__regex=r"^[0-9]{9}$"),
+                name="territory_siren_ascii_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_codes__regex=r"^[0-9 ]*$"),
+                name="territory_postal_codes_ascii_digits",
+            ),
         ]
         # (kind, code) is unique, but the search looks a code up without its kind.
         indexes = [models.Index(fields=["code"], name="territory_code_idx")]

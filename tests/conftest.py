@@ -1,20 +1,43 @@
-"""Shared fixtures: real services when the environment names them.
+"""Shared fixtures and helpers.
 
-Tests marked `postgres` or `redis` need that service. Without it they skip on a
-developer's machine, and fail under REQUIRE_SERVICES=1 (as in CI), so a green CI
-run means they really ran.
+Real services when the environment names them: tests marked `postgres` or `redis`
+need that service. Without it they skip on a developer's machine, and fail under
+REQUIRE_SERVICES=1 (as in CI), so a green CI run means they really ran.
+
+The data every app's tests share: `declaration` (and `declaration_with_goal`),
+`territory`, `territories`, `signed_declaration`, `moderator` (and
+`moderator_client`); `refresh_counts` computes a declaration's counts. Helpers for
+what happens elsewhere meanwhile: `wait_for`, `run_concurrently`, `confirmation_path`.
 """
 
+import datetime
 import importlib
 import os
+import re
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 import redis
+from celery.contrib.testing.worker import start_worker
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from alliance.celery import app as celery_app
+from declarations.models import Network
+from signatures.stats import refresh_stats
+from tests.factories import (
+    DeclarationFactory,
+    SignatureFactory,
+    TerritoryFactory,
+    UserFactory,
+    fake_siren,
+)
 from tests.smtp_sink import SmtpSink
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -68,8 +91,6 @@ def _celery_eager(request):
 def migration_data(transactional_db):
     """The rows data migrations create (the declaration of 25 May 2020, the networks,
     the moderators' group), again: a transactional test's flush removed them."""
-    from django.apps import apps
-
     modules = {
         "declarations.migrations.0002_alliance_des_territoires": "load_declaration",
         "signatures.migrations.0003_moderators_group": "create_group",
@@ -85,8 +106,6 @@ def celery_worker(migration_data):
     It shares the test database (committed data only, hence a transactional
     database) and the Redis broker named by REDIS_URL.
     """
-    from celery.contrib.testing.worker import start_worker
-
     with start_worker(
         celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
     ) as worker:
@@ -96,8 +115,6 @@ def celery_worker(migration_data):
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     """Each test starts with an empty cache (CI points it at a dedicated Redis db)."""
-    from django.core.cache import cache
-
     cache.clear()
 
 
@@ -112,3 +129,173 @@ def smtp_sink(settings):
         settings.EMAIL_HOST_USER = ""
         settings.EMAIL_HOST_PASSWORD = ""
         yield sink.handler
+
+
+def confirmation_path(message) -> str:
+    """The path of the confirmation link in an email the SMTP sink received."""
+    text = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    return re.search(r"https?://[^/\s]+(/signatures/confirmer/\S+/)", text).group(1)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> bool:
+    """Poll until `predicate()` is true, for what a worker or a browser does meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def run_concurrently(count: int, target: Callable[[int], object]) -> list:
+    """Run target(i) in `count` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(index):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = target(index)
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def declaration(db):
+    """An open, pre-moderated declaration without a goal, at /declarations/alliance-test/."""
+    return DeclarationFactory(slug="alliance-test")
+
+
+@pytest.fixture
+def declaration_with_goal(declaration):
+    """The same declaration, aiming at 10 signing territories."""
+    declaration.signature_goal = 10
+    # Only this column: another fixture may have counted signatures on the row meanwhile.
+    declaration.save(update_fields=["signature_goal"])
+    return declaration
+
+
+@pytest.fixture
+def territory(db):
+    """One territory to sign for, with a SIREN, in no département."""
+    return TerritoryFactory(name="Métropole de Testville", kind="metropole", siren=fake_siren(2))
+
+
+@pytest.fixture
+def territories(db) -> dict:
+    """A small map, its régions and départements under their official codes (the map of
+    the statistics keys on them):
+
+    - Occitanie (76) › Haute-Garonne (31): Toulouse Métropole test (3,000 inhabitants
+      of its own) whose `members` are two communes of 1,000 and 2,000, and a commune
+      `outside` it of 500;
+    - Bretagne (53) › Finistère (29): Brest test, a commune of 1,500.
+    """
+    occitanie = TerritoryFactory(kind="region", code="76", name="Occitanie")
+    bretagne = TerritoryFactory(kind="region", code="53", name="Bretagne")
+    haute_garonne = TerritoryFactory(
+        kind="departement", code="31", name="Haute-Garonne", region=occitanie
+    )
+    finistere = TerritoryFactory(kind="departement", code="29", name="Finistère", region=bretagne)
+    in_haute_garonne = {"departement": haute_garonne, "region": occitanie}
+    metropole = TerritoryFactory(
+        kind="metropole", name="Toulouse Métropole test", population=3_000, **in_haute_garonne
+    )
+    return {
+        "occitanie": occitanie,
+        "bretagne": bretagne,
+        "haute_garonne": haute_garonne,
+        "finistere": finistere,
+        "metropole": metropole,
+        "members": [
+            TerritoryFactory(
+                kind="commune", population=population, epci=metropole, **in_haute_garonne
+            )
+            for population in (1_000, 2_000)
+        ],
+        "outside": TerritoryFactory(kind="commune", population=500, **in_haute_garonne),
+        "brest": TerritoryFactory(
+            kind="commune",
+            name="Brest test",
+            population=1_500,
+            departement=finistere,
+            region=bretagne,
+        ),
+    }
+
+
+@pytest.fixture
+def refresh_counts(django_capture_on_commit_callbacks):
+    """Rebuild a declaration's counts snapshot and cache it, as the task does after commit."""
+
+    def refresh(declaration):
+        with django_capture_on_commit_callbacks(execute=True):
+            return refresh_stats(declaration_id=declaration.pk)
+
+    return refresh
+
+
+@pytest.fixture
+def signed_declaration(declaration, territories, refresh_counts):
+    """The declaration as the public sees it, its counts computed: two published signatures
+    and one waiting for moderation, which must not show.
+
+    - Toulouse Métropole test, by Jean-Luc Moudénc, two days ago, in the France urbaine
+      network; contact details prive-1@toulouse.fr, 0561000000, 203.0.113.5;
+    - Brest test, by Anne Kerdrel, yesterday; prive-2@brest.fr;
+    - confirmed, not published: attente@x.fr.
+
+    They cover 4,500 inhabitants: the métropole's two member communes and Brest.
+    """
+    now = timezone.now()
+    toulouse = SignatureFactory(
+        declaration=declaration,
+        territory=territories["metropole"],
+        status="published",
+        first_name="Jean-Luc",
+        last_name="Moudénc",
+        published_at=now - datetime.timedelta(days=2),
+        email="prive-1@toulouse.fr",
+        phone="0561000000",
+        submitted_ip="203.0.113.5",
+    )
+    toulouse.networks.add(Network.objects.get(slug="france-urbaine"))
+    SignatureFactory(
+        declaration=declaration,
+        territory=territories["brest"],
+        status="published",
+        first_name="Anne",
+        last_name="Kerdrel",
+        published_at=now - datetime.timedelta(days=1),
+        email="prive-2@brest.fr",
+    )
+    SignatureFactory(declaration=declaration, status="confirmed", email="attente@x.fr")
+    refresh_counts(declaration)
+    return declaration
+
+
+@pytest.fixture
+def moderator(db):
+    """A staff member of the "Modérateurs" group (made by migration signatures/0003)."""
+    user = UserFactory(username="moderatrice")
+    user.groups.add(Group.objects.get(name="Modérateurs"))
+    return user
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client

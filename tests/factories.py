@@ -1,11 +1,14 @@
 import datetime
+import time
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils import timezone
 
 from declarations.models import Declaration, Demand, DemandGroup, Founder, Network
-from signatures.models import Signature
+from signatures.forms import STARTED_SALT
+from signatures.models import Flag, Signature
 from territories.models import Territory
 from territories.normalize import normalize
 from territories.validators import luhn_is_valid
@@ -114,20 +117,50 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_staff = True
 
 
+def form_started_stamp(seconds_ago: float = 60) -> str:
+    """The signing form's signed start time, as if it had been shown `seconds_ago`."""
+    return signing.dumps(time.time() - seconds_ago, salt=STARTED_SALT)
+
+
+def signature_form_data(**overrides) -> dict:
+    """What the signing form posts for Camille Durand, mayor, after a minute of typing;
+    no territory unless given."""
+    return {
+        "started": form_started_stamp(),
+        "first_name": "Camille",
+        "last_name": "Durand",
+        "function": "maire",
+        "email": "camille.durand@mairie-test.fr",
+        "consents_to_publication": "on",
+        **overrides,
+    }
+
+
+def unlisted_territory_data(*, name: str, siren: str, departement=None, kind="petr") -> dict:
+    """The form's fields for a territory the referential does not list."""
+    data = {
+        "not_listed": "on",
+        "unlisted_kind": kind,
+        "unlisted_name": name,
+        "unlisted_siren": siren,
+    }
+    if departement is not None:
+        data["unlisted_departement"] = departement.pk
+    return data
+
+
 def bulk_signatures(declaration, count: int, *, start: int = 0, status: str = "published"):
     """`count` signatures in a few queries, for query-count tests at thousands of rows.
 
     Each has its own commune (codes Y<start…>), in one département and région, with one
     network and a webmail flag, so list pages have something to join and prefetch.
     """
-    from signatures.models import Flag
-
     region, _ = Territory.objects.get_or_create(
-        kind="region", code="R-BULK", defaults={"name": "Région bulk", "search_name": "bulk"}
+        kind="region", code="RBULK", defaults={"name": "Région bulk", "search_name": "bulk"}
     )
     departement, _ = Territory.objects.get_or_create(
         kind="departement",
-        code="D-BULK",
+        code="DBULK",
         defaults={"name": "Dép bulk", "search_name": "bulk", "region": region},
     )
     territories = Territory.objects.bulk_create(

@@ -39,27 +39,17 @@ def test_production_settings_pass_the_deployment_checklist():
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="alliance.example.org",
+        SITE_URL="https://alliance.example.org",
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path):
-    first = _manage(
-        "shell",
-        "-v0",
-        "-c",
-        "from django.conf import settings; print(settings.SECRET_KEY)",
-        DEBUG="1",
-        VAR_DIR=str(tmp_path),
-    )
-    second = _manage(
-        "shell",
-        "-v0",
-        "-c",
-        "from django.conf import settings; print(settings.SECRET_KEY)",
-        DEBUG="1",
-        VAR_DIR=str(tmp_path),
+    print_key = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first, second = (
+        _manage("shell", "-v0", "-c", print_key, DEBUG="1", VAR_DIR=str(tmp_path))
+        for _run in range(2)
     )
     assert first.returncode == 0, first.stderr
     assert len(first.stdout.strip()) >= 50

@@ -14,7 +14,7 @@ def moderation_queue_notice(context) -> str:
     user = context["request"].user
     if not user.has_perm("signatures.moderate_signature"):
         return ""
-    count = Signature.objects.confirmed().count()
+    count = Signature.objects.awaiting_decision().count()
     label = ngettext("%(count)d signature à modérer", "%(count)d signatures à modérer", count) % {
         "count": count
     }

@@ -14,6 +14,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from declarations.models import Declaration, Network
+from signatures.models import Signature
+from signatures.stats import refresh_stats
+from territories.models import Territory
 from tests.browser.conftest import axe_violations
 from tests.factories import SignatureFactory, TerritoryFactory, bulk_signatures, fake_siren
 
@@ -25,8 +29,6 @@ SLUG = "alliance-des-territoires"
 def _official(kind: str, code: str, name: str, population: int, **extra):
     """A région or département with its real code (the map and filters key on it),
     reused if the official referential happens to be in the test database."""
-    from territories.models import Territory
-
     territory, _created = Territory.objects.get_or_create(
         kind=kind,
         code=code,
@@ -42,10 +44,6 @@ def content(migration_data):
     Communes and the métropole have made-up names and codes, so that searching
     them finds exactly these even beside the official referential.
     """
-    from declarations.models import Declaration, Network
-    from signatures.models import Signature
-    from signatures.stats import refresh_stats
-
     declaration = Declaration.objects.get(slug=SLUG)
     declaration.signature_goal = 1000
     declaration.save(update_fields=["signature_goal"])
@@ -211,8 +209,6 @@ def _empty_list(page, content):
 
 
 def _second_page_of_list(page, content):
-    from signatures.stats import refresh_stats
-
     bulk_signatures(content["declaration"], 60)
     refresh_stats(declaration_id=content["declaration"].pk)
     page.goto(reverse("public:list", args=[SLUG]) + "?page=2")

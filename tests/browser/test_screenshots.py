@@ -12,6 +12,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from declarations.models import Declaration
+from signatures.models import Signature
+from signatures.stats import refresh_stats
+from territories.models import Territory
 from tests.browser.conftest import DESKTOP, MOBILE
 
 pytestmark = [pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
@@ -23,11 +27,6 @@ OUTPUT = settings.BASE_DIR / "var/screenshots"
 @pytest.fixture
 def content(migration_data):
     """The real referential, 300 published demonstration signatures and one pending."""
-    from declarations.models import Declaration
-    from signatures.models import Signature
-    from signatures.stats import refresh_stats
-    from territories.models import Territory
-
     call_command("import_territories", verbosity=0)
     call_command("seed_demo", signatures=300, verbosity=0)
     declaration = Declaration.objects.get(slug=SLUG)

@@ -51,49 +51,52 @@ def _source_parts() -> dict:
 
 
 @pytest.fixture
-def declaration(db) -> Declaration:
+def migrated_declaration(db) -> Declaration:
+    """The declaration of 25 May 2020, as data migration declarations/0002 loads it."""
     return Declaration.objects.get(slug="alliance-des-territoires")
 
 
-def test_migration_loads_title_subtitle_and_lead_verbatim(declaration):
+def test_migration_loads_title_subtitle_and_lead_verbatim(migrated_declaration):
     source = _source_parts()
-    assert declaration.title == source["title"]
-    assert declaration.subtitle == source["subtitle"]
-    assert declaration.lead == source["lead"]
-    assert declaration.date.isoformat() == "2020-05-25"
+    assert migrated_declaration.title == source["title"]
+    assert migrated_declaration.subtitle == source["subtitle"]
+    assert migrated_declaration.lead == source["lead"]
+    assert migrated_declaration.date.isoformat() == "2020-05-25"
 
 
-def test_migration_loads_body_paragraphs_verbatim(declaration):
-    assert declaration.body.split("\n\n") == _source_parts()["body"]
+def test_migration_loads_body_paragraphs_verbatim(migrated_declaration):
+    assert migrated_declaration.body.split("\n\n") == _source_parts()["body"]
 
 
-def test_migration_loads_five_demands_under_the_two_lead_ins(declaration):
+def test_migration_loads_five_demands_under_the_two_lead_ins(migrated_declaration):
     source = _source_parts()
-    groups = list(declaration.demand_groups.all())
+    groups = list(migrated_declaration.demand_groups.all())
     assert [g.lead_in for g in groups] == source["lead_ins"]
     assert [[d.text for d in g.demands.all()] for g in groups] == source["demands"]
-    assert Demand.objects.filter(group__declaration=declaration).count() == 5
+    assert Demand.objects.filter(group__declaration=migrated_declaration).count() == 5
 
 
-def test_demand_heading_is_the_bold_part_of_its_text(declaration):
-    for demand in Demand.objects.filter(group__declaration=declaration):
+def test_migration_gives_each_demand_its_bold_part_as_heading(migrated_declaration):
+    for demand in Demand.objects.filter(group__declaration=migrated_declaration):
         assert f"**{demand.heading}**" in demand.text
 
 
-def test_migration_loads_the_three_founders_with_their_functions(declaration):
-    founders = [[f.name, *f.function_lines] for f in declaration.founders.order_by("position")]
+def test_migration_loads_the_three_founders_with_their_functions(migrated_declaration):
+    founders = [
+        [f.name, *f.function_lines] for f in migrated_declaration.founders.order_by("position")
+    ]
     assert founders == _source_parts()["founders"]
-    assert [f.network.short_name for f in declaration.founders.all()] == [
+    assert [f.network.short_name for f in migrated_declaration.founders.all()] == [
         "ANPP",
         "France urbaine",
         "R.E.D.",
     ]
 
 
-def test_migration_sets_the_three_initiating_networks(declaration):
-    assert sorted(n.short_name for n in declaration.initiators.all()) == [
+def test_migration_sets_the_three_initiating_networks(migrated_declaration):
+    assert sorted(n.short_name for n in migrated_declaration.initiators.all()) == [
         "ANPP",
         "France urbaine",
         "R.E.D.",
     ]
-    assert Declaration.objects.current() == declaration
+    assert Declaration.objects.current() == migrated_declaration

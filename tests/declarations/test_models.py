@@ -10,7 +10,7 @@ from tests.factories import DeclarationFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_is_signable_follows_switch_and_window():
+def test_declaration_is_signable_follows_switch_and_window():
     now = timezone.now()
     day = datetime.timedelta(days=1)
     assert DeclarationFactory().is_signable(now)

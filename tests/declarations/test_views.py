@@ -40,13 +40,38 @@ def test_declaration_page_shows_the_signature_counter(client):
     assert 'value="62"' in html  # progress towards the goal, in percent
 
 
-def test_closed_declaration_says_signatures_are_closed(client):
+def test_declaration_page_has_open_graph_and_twitter_meta(client, declaration):
+    html = client.get(declaration.get_absolute_url()).content.decode()
+    title = declaration.title
+    for meta in (
+        '<meta name="description" content="Pour la coopération">',
+        f'<meta property="og:title" content="{title}">',
+        '<meta property="og:description" content="Pour la coopération">',
+        '<meta property="og:type" content="website">',
+        '<meta property="og:url" content="http://testserver/declarations/alliance-test/">',
+        '<meta property="og:locale" content="fr_FR">',
+        '<meta property="og:site_name" content="Alliance des territoires">',
+        '<meta name="twitter:card" content="summary">',
+        f'<meta name="twitter:title" content="{title}">',
+        '<meta name="twitter:description" content="Pour la coopération">',
+    ):
+        assert meta in html
+    assert 'href="/declarations/alliance-test/statistiques/">Statistiques</a>' in html
+
+
+def test_declaration_page_without_subtitle_describes_itself_with_its_lead(client):
+    declaration = DeclarationFactory(subtitle="", lead="Un chapeau qui résume le texte.")
+    html = client.get(declaration.get_absolute_url()).content.decode()
+    assert '<meta property="og:description" content="Un chapeau qui résume le texte.">' in html
+
+
+def test_declaration_page_says_when_signatures_are_closed(client):
     declaration = DeclarationFactory(is_open=False)
     html = client.get(declaration.get_absolute_url()).content.decode()
     assert "Les signatures sont closes" in html
 
 
-def test_unknown_declaration_is_404(client):
+def test_declaration_page_of_an_unknown_slug_is_404(client):
     assert client.get("/declarations/nexiste-pas/").status_code == 404
 
 
@@ -55,7 +80,7 @@ def test_home_is_404_without_any_declaration(client):
     assert client.get("/").status_code == 404
 
 
-def test_markup_in_declaration_text_is_sanitised(client):
+def test_declaration_page_sanitises_markup_in_the_text(client):
     declaration = DeclarationFactory(body="Texte <script>alert(1)</script> **fort**")
     html = client.get(declaration.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in html

@@ -1,3 +1,5 @@
+"""The open API (public.api): declarations, their counts and their signatures, public data only."""
+
 import datetime
 import json
 from urllib.parse import parse_qs, urlsplit
@@ -13,9 +15,7 @@ from openapi_spec_validator import validate
 
 from declarations.models import Declaration, Network
 from public.api import CURSOR_SALT
-from signatures.models import Flag, ModerationEvent, Signature
-from signatures.stats import refresh_stats
-from territories.models import Territory
+from signatures.models import Flag, ModerationEvent
 from territories.normalize import normalize
 from tests.factories import (
     DeclarationFactory,
@@ -31,36 +31,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def declaration():
-    return DeclarationFactory(slug="api-test", signature_goal=1000)
-
-
-@pytest.fixture
-def refresh(django_capture_on_commit_callbacks):
-    """Rebuild the snapshot and put it in the cache, as the Celery task does after commit."""
-
-    def run(declaration):
-        with django_capture_on_commit_callbacks(execute=True):
-            return refresh_stats(declaration_id=declaration.pk)
-
-    return run
-
-
-@pytest.fixture
-def places():
-    region = TerritoryFactory(kind="region", code="84", name="Auvergne-Rhône-Alpes")
-    other_region = TerritoryFactory(kind="region", code="11", name="Île-de-France")
-    return {
-        "region": region,
-        "other_region": other_region,
-        "loire": TerritoryFactory(kind="departement", code="42", name="Loire", region=region),
-        "paris": TerritoryFactory(
-            kind="departement", code="75", name="Paris", region=other_region
-        ),
-    }
-
-
 def _published(declaration, at=None, **territory):
     return SignatureFactory(
         declaration=declaration,
@@ -74,23 +44,24 @@ def _url(declaration, suffix=""):
     return f"/api/declarations/{declaration.slug}{suffix}"
 
 
+@pytest.mark.usefixtures("declaration_with_goal")
 def test_declaration_list_gives_every_declaration_with_its_snapshot_counts(
-    client, declaration, refresh
+    client, declaration, refresh_counts
 ):
     closed = DeclarationFactory(slug="fermee", is_open=False, date=datetime.date(2019, 1, 1))
     _published(declaration, population=1200)
-    refresh(declaration)
+    refresh_counts(declaration)
     response = client.get("/api/declarations")
     assert response.status_code == 200
     rows = {row["slug"]: row for row in response.json()}
-    assert set(rows) == {"alliance-des-territoires", "api-test", "fermee"}
-    row = rows["api-test"]
+    assert set(rows) == {"alliance-des-territoires", "alliance-test", "fermee"}
+    row = rows["alliance-test"]
     assert row["title"] == declaration.title
     assert row["subtitle"] == "Pour la coopération"
     assert row["date"] == "2024-01-15"
     assert row["is_open"] is True
-    assert row["signature_goal"] == 1000
-    assert row["url"] == f"{settings.SITE_URL}/declarations/api-test/"
+    assert row["signature_goal"] == 10
+    assert row["url"] == f"{settings.SITE_URL}/declarations/alliance-test/"
     assert row["counts"]["total"] == 1
     assert row["counts"]["computed_at"] is not None
     assert rows["fermee"]["is_open"] is False
@@ -98,8 +69,9 @@ def test_declaration_list_gives_every_declaration_with_its_snapshot_counts(
     assert [row["slug"] for row in response.json()][-1] == "fermee"  # oldest last
 
 
+@pytest.mark.usefixtures("declaration_with_goal")
 def test_declaration_detail_gives_text_demands_founders_networks_and_counts(
-    client, declaration, refresh, places
+    client, declaration, refresh_counts, territories
 ):
     group = DemandGroupFactory(declaration=declaration, lead_in="Nous demandons :", position=1)
     DemandFactory(group=group, heading="deuxième", position=2)
@@ -108,11 +80,14 @@ def test_declaration_detail_gives_text_demands_founders_networks_and_counts(
     FounderFactory(declaration=declaration, functions="Présidente\n\n  Maire de Testville  ")
     declaration.initiators.set(Network.objects.filter(slug__in=["red", "anpp"]))
     signature = _published(
-        declaration, kind="commune", departement=places["loire"], region=places["region"]
+        declaration,
+        kind="commune",
+        departement=territories["haute_garonne"],
+        region=territories["occitanie"],
     )
     signature.networks.set(Network.objects.filter(slug="red"))
-    _published(declaration, kind="commune", departement=places["paris"])
-    refresh(declaration)
+    _published(declaration, kind="commune", departement=territories["finistere"])
+    refresh_counts(declaration)
 
     body = client.get(_url(declaration)).json()
 
@@ -130,19 +105,19 @@ def test_declaration_detail_gives_text_demands_founders_networks_and_counts(
     assert set(body["initiators"][0]) == {"slug", "short_name", "name"}
     counts = body["counts"]
     assert counts["total"] == 2
-    assert counts["goal"] == 1000
+    assert counts["goal"] == 10
     assert counts["by_kind"] == [{"kind": "commune", "label": "Commune", "count": 2}]
     assert {"slug": "red", "name": "R.E.D.", "count": 1} in counts["by_network"]
-    assert counts["by_region"] == [{"code": "84", "name": "Auvergne-Rhône-Alpes", "count": 1}]
-    assert counts["by_departement"] == [{"code": "42", "count": 1}, {"code": "75", "count": 1}]
+    assert counts["by_region"] == [{"code": "76", "name": "Occitanie", "count": 1}]
+    assert counts["by_departement"] == [{"code": "29", "count": 1}, {"code": "31", "count": 1}]
     assert counts["by_day"] == [{"date": timezone.localdate().isoformat(), "count": 2}]
 
 
 def test_declaration_detail_reads_counts_from_the_snapshot_not_the_table(
-    client, declaration, refresh
+    client, declaration, refresh_counts
 ):
     _published(declaration)
-    refresh(declaration)
+    refresh_counts(declaration)
     _published(declaration)  # published, but no refresh yet
     assert client.get(_url(declaration)).json()["counts"]["total"] == 1
 
@@ -154,7 +129,7 @@ def test_unknown_declaration_is_a_json_404_in_french(client):
         assert response.json() == {"detail": "Déclaration introuvable."}
 
 
-def test_no_private_data_in_any_response(client, declaration, refresh):
+def test_api_responses_hold_no_private_data(client, declaration, refresh_counts):
     email, phone, ip = "secret.elu@prive-test.fr", "06 99 88 77 66", "203.0.113.77"
     signature = SignatureFactory(
         declaration=declaration,
@@ -173,7 +148,7 @@ def test_no_private_data_in_any_response(client, declaration, refresh):
         to_status="published",
     )
     hidden = SignatureFactory(declaration=declaration, status="confirmed", last_name="Cachée")
-    refresh(declaration)
+    refresh_counts(declaration)
     # The factories' other addresses all end in "territoire-test.fr".
     private = [email, phone, ip, "territoire-test.fr", "drapeau-prive", "note-de-moderation"]
     urls = ["/api/declarations", _url(declaration), _url(declaration, "/signatures")]
@@ -184,12 +159,12 @@ def test_no_private_data_in_any_response(client, declaration, refresh):
         for secret in [*private, "Cachée", "email", "phone", "submitted_ip"]:
             assert secret not in raw, (url, secret)
     rows = client.get(_url(declaration, "/signatures")).json()["results"]
-    assert [row["id"] for row in rows] == [signature.pk]
+    assert [row["id"] for row in rows] == [signature.public_id]
     assert rows[0]["comment"] == "Un commentaire public."
-    assert hidden.pk not in [row["id"] for row in rows]
+    assert hidden.public_id not in [row["id"] for row in rows]
 
 
-def test_signature_list_gives_the_public_fields(client, declaration, places):
+def test_signature_list_gives_the_public_fields(client, declaration, territories):
     signature = SignatureFactory(
         declaration=declaration,
         territory=TerritoryFactory(
@@ -197,8 +172,8 @@ def test_signature_list_gives_the_public_fields(client, declaration, places):
             code="244200770",
             name="Saint-Étienne Métropole",
             siren=fake_siren(1),
-            departement=places["loire"],
-            region=places["region"],
+            departement=territories["haute_garonne"],
+            region=territories["occitanie"],
             population=400_000,
         ),
         first_name="Camille",
@@ -231,8 +206,8 @@ def test_signature_list_gives_the_public_fields(client, declaration, places):
     assert row["territory"] == "Saint-Étienne Métropole"
     assert row["kind"] == "Métropole"
     assert row["siren"] == fake_siren(1)
-    assert row["departement"] == "Loire"
-    assert row["region"] == "Auvergne-Rhône-Alpes"
+    assert row["departement"] == "Haute-Garonne"
+    assert row["region"] == "Occitanie"
     assert row["population"] == 400_000
     assert row["signatory"] == "Camille Durand"
     assert row["function"] == "Vice-présidente déléguée"
@@ -247,12 +222,17 @@ def _territory_names(client, declaration, **params):
     return {row["territory"] for row in response.json()["results"]}
 
 
-def test_signature_list_filters_like_the_public_list(client, declaration, places):
-    loire = dict(departement=places["loire"], region=places["region"])
-    stephanois = _published(declaration, kind="metropole", name="Saint-Étienne Métropole", **loire)
+def test_signature_list_filters_like_the_public_list(client, declaration, territories):
+    in_haute_garonne = {
+        "departement": territories["haute_garonne"],
+        "region": territories["occitanie"],
+    }
+    stephanois = _published(
+        declaration, kind="metropole", name="Saint-Étienne Métropole", **in_haute_garonne
+    )
     stephanois.networks.set(Network.objects.filter(slug="france-urbaine"))
-    _published(declaration, kind="commune", name="Roanne", **loire)
-    _published(declaration, kind="commune", name="Paris", departement=places["paris"], region=None)
+    _published(declaration, kind="commune", name="Muret", **in_haute_garonne)
+    _published(declaration, kind="commune", name="Quimper", departement=territories["finistere"])
     SignatureFactory(
         declaration=declaration,
         territory=TerritoryFactory(name="Élancourt", kind="commune"),
@@ -263,15 +243,15 @@ def test_signature_list_filters_like_the_public_list(client, declaration, places
     )
 
     assert _territory_names(client, declaration, kind="commune") == {
-        "Roanne",
-        "Paris",
+        "Muret",
+        "Quimper",
         "Élancourt",
     }
-    assert _territory_names(client, declaration, region="84") == {
+    assert _territory_names(client, declaration, region="76") == {
         "Saint-Étienne Métropole",
-        "Roanne",
+        "Muret",
     }
-    assert _territory_names(client, declaration, departement="75") == {"Paris"}
+    assert _territory_names(client, declaration, departement="29") == {"Quimper"}
     assert _territory_names(client, declaration, network="france-urbaine") == {
         "Saint-Étienne Métropole"
     }
@@ -301,7 +281,7 @@ def test_cursor_pagination_walks_every_row_exactly_once(client, declaration):
     signatures = [_published(declaration, at=moment, kind="commune") for moment in moments]
     _published(declaration, kind="region")  # filtered out below
     expected = [
-        s.pk for s in sorted(signatures, key=lambda s: (s.published_at, s.pk), reverse=True)
+        s.public_id for s in sorted(signatures, key=lambda s: (s.published_at, s.pk), reverse=True)
     ]
 
     seen, pages = [], []
@@ -315,7 +295,7 @@ def test_cursor_pagination_walks_every_row_exactly_once(client, declaration):
         pages.append(len(body["results"]))
         url = body["next"]
         if url:
-            assert url.startswith("http://testserver/api/declarations/api-test/signatures?")
+            assert url.startswith("http://testserver/api/declarations/alliance-test/signatures?")
             assert "kind=commune" in url
             assert "limit=3" in url
     assert seen == expected
@@ -329,7 +309,8 @@ def test_cursor_pagination_walks_every_row_exactly_once(client, declaration):
         signing.dumps(["2024-01-01T00:00:00+00:00", 1], salt="autre-chose"),
         signing.dumps("texte", salt=CURSOR_SALT),
         signing.dumps(["pas une date", 1], salt=CURSOR_SALT),
-        signing.dumps(["2024-01-01T00:00:00", 1], salt=CURSOR_SALT),  # naive
+        signing.dumps(["2024-01-01T00:00:00", "abc"], salt=CURSOR_SALT),  # naive
+        signing.dumps(["2024-01-01T00:00:00+00:00", 1], salt=CURSOR_SALT),  # a row id
     ],
 )
 def test_invalid_cursor_is_a_400_in_french(client, declaration, cursor):
@@ -346,8 +327,8 @@ def test_tampered_cursor_is_refused(client, declaration):
     cursor = parse_qs(urlsplit(next_url).query)["cursor"][0]
     assert client.get(next_url).status_code == 200
     payload, timestamp_and_mac = cursor.split(":", 1)
-    stamp, pk = json.loads(signing.b64_decode(payload.encode()))
-    forged = signing.b64_encode(json.dumps([stamp, pk + 1]).encode()).decode()
+    stamp, public_id = json.loads(signing.b64_decode(payload.encode()))
+    forged = signing.b64_encode(json.dumps([stamp, public_id[::-1]]).encode()).decode()
     forged_cursor = f"{forged}:{timestamp_and_mac}"
     response = client.get(_url(declaration, "/signatures"), {"cursor": forged_cursor})
     assert response.status_code == 400
@@ -362,24 +343,7 @@ def test_limit_out_of_range_is_a_400_in_french(client, declaration, limit):
 
 
 def test_limit_defaults_to_50_and_allows_200(client, declaration):
-    territories = Territory.objects.bulk_create(
-        Territory(kind="autre", code=f"Z{i:04d}", name=f"T{i}", search_name=f"t{i}")
-        for i in range(201)
-    )
-    Signature.objects.bulk_create(
-        Signature(
-            declaration=declaration,
-            territory=territory,
-            first_name="A",
-            last_name="B",
-            function="maire",
-            email="a@b.fr",
-            consents_to_publication=True,
-            status="published",
-            published_at=timezone.now(),
-        )
-        for territory in territories
-    )
+    bulk_signatures(declaration, 201)
     default = client.get(_url(declaration, "/signatures")).json()
     assert len(default["results"]) == 50
     assert default["count"] == 201
@@ -392,14 +356,16 @@ def test_limit_defaults_to_50_and_allows_200(client, declaration):
     "url",
     [
         "/api/declarations",
-        "/api/declarations/api-test",
-        "/api/declarations/api-test/signatures",
-        "/api/declarations/api-test/signatures?kind=commune&limit=2",
+        "/api/declarations/alliance-test",
+        "/api/declarations/alliance-test/signatures",
+        "/api/declarations/alliance-test/signatures?kind=commune&limit=2",
     ],
 )
-def test_etag_answers_304_when_the_client_copy_is_current(client, declaration, refresh, url):
+def test_etag_answers_304_when_the_client_copy_is_current(
+    client, declaration, refresh_counts, url
+):
     _published(declaration, kind="commune")
-    refresh(declaration)
+    refresh_counts(declaration)
     first = client.get(url)
     assert first.status_code == 200
     assert first["Cache-Control"] == "public, max-age=10"
@@ -424,14 +390,14 @@ def test_etag_depends_on_the_exact_query(client, declaration):
     assert len(etags) == 4
 
 
-def test_etag_changes_once_a_new_signature_is_counted(client, declaration, refresh):
+def test_etag_changes_once_a_new_signature_is_counted(client, declaration, refresh_counts):
     _published(declaration)
-    refresh(declaration)
+    refresh_counts(declaration)
     urls = ["/api/declarations", _url(declaration), _url(declaration, "/signatures")]
     before = {url: client.get(url)["ETag"] for url in urls}
 
     _published(declaration)
-    refresh(declaration)
+    refresh_counts(declaration)
 
     for url in urls:
         response = client.get(url, headers={"if-none-match": before[url]})
@@ -473,18 +439,18 @@ def _urls(client, declaration) -> list[str]:
     ]
 
 
-def test_query_counts_do_not_grow_with_the_signatures(client, declaration, refresh):
+def test_api_query_counts_do_not_grow_with_the_signatures(client, declaration, refresh_counts):
     group = DemandGroupFactory(declaration=declaration)
     DemandFactory.create_batch(3, group=group)
     FounderFactory.create_batch(2, declaration=declaration)
     declaration.initiators.set(Network.objects.all())
     bulk_signatures(declaration, 10)
     for each in Declaration.objects.all():  # as the periodic task does
-        refresh(each)
+        refresh_counts(each)
     small = [_queries(client, url) for url in _urls(client, declaration)]
 
     bulk_signatures(declaration, 4990, start=10)
-    refresh(declaration)
+    refresh_counts(declaration)
     assert client.get(_url(declaration, "/signatures")).json()["count"] == 5000
     large = [_queries(client, url) for url in _urls(client, declaration)]
 
@@ -547,7 +513,7 @@ def test_docs_page_loads_swagger_from_local_static_files(client):
     assert "unsafe" not in response["Content-Security-Policy"]
 
 
-def test_closed_declaration_is_not_open(client):
+def test_declaration_detail_of_a_closed_declaration_is_not_open(client):
     Declaration.objects.filter(slug="alliance-des-territoires").update(
         closes_at=timezone.now() - datetime.timedelta(days=1)
     )

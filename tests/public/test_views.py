@@ -1,16 +1,16 @@
-"""The public list: filters, search, sorting, live updates with 304s, and the CSV."""
+"""What the public reads (public.views): the live list, its updates and CSV, the statistics
+page and the embeddable widget. Most tests read `signed_declaration` (tests/conftest.py)."""
 
 import csv
-import datetime
 import io
 import re
+from html import unescape
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from declarations.models import Network
 from signatures.stats import refresh_stats
@@ -18,62 +18,8 @@ from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFacto
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def places():
-    occitanie = TerritoryFactory(kind="region", code="R76", name="Occitanie test")
-    bretagne = TerritoryFactory(kind="region", code="R53", name="Bretagne test")
-    garonne = TerritoryFactory(
-        kind="departement", code="D31", name="Haute-Garonne test", region=occitanie
-    )
-    finistere = TerritoryFactory(
-        kind="departement", code="D29", name="Finistère test", region=bretagne
-    )
-    return {"occitanie": occitanie, "garonne": garonne, "finistere": finistere}
-
-
-@pytest.fixture
-def declaration(places):
-    declaration = DeclarationFactory(slug="publique")
-    now = timezone.now()
-    toulouse = TerritoryFactory(
-        kind="metropole",
-        name="Toulouse Métropole test",
-        population=800000,
-        departement=places["garonne"],
-        region=places["occitanie"],
-    )
-    brest = TerritoryFactory(
-        kind="commune",
-        name="Brest test",
-        population=140000,
-        departement=places["finistere"],
-        region=places["finistere"].region,
-    )
-    first = SignatureFactory(
-        declaration=declaration,
-        territory=toulouse,
-        status="published",
-        first_name="Jean-Luc",
-        last_name="Moudénc",
-        published_at=now - datetime.timedelta(days=2),
-        email="prive-1@toulouse.fr",
-        phone="0561000000",
-        submitted_ip="203.0.113.5",
-    )
-    first.networks.add(Network.objects.get(slug="france-urbaine"))
-    SignatureFactory(
-        declaration=declaration,
-        territory=brest,
-        status="published",
-        first_name="Anne",
-        last_name="Kerdrel",
-        published_at=now - datetime.timedelta(days=1),
-        email="prive-2@brest.fr",
-    )
-    SignatureFactory(declaration=declaration, status="confirmed", email="attente@x.fr")
-    refresh_stats(declaration_id=declaration.pk)
-    return declaration
+# The contact details in `signed_declaration`, which no public page may show.
+SECRETS = ("prive-1@toulouse.fr", "prive-2@brest.fr", "0561000000", "203.0.113.5", "attente@x.fr")
 
 
 def _names(response) -> list[str]:
@@ -87,59 +33,84 @@ def _list(client, declaration, **params):
     return client.get(reverse("public:list", args=[declaration.slug]), params)
 
 
-def test_list_shows_published_signatures_newest_first(client, declaration):
-    assert _names(_list(client, declaration)) == ["Brest test", "Toulouse Métropole test"]
+def _statistics(client, declaration):
+    return client.get(reverse("public:statistics", args=[declaration.slug]))
 
 
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ({"q": "toulouse metropole"}, ["Toulouse Métropole test"]),
-        ({"q": "MOUDENC"}, ["Toulouse Métropole test"]),  # signatory, accent-insensitive
-        ({"kind": "commune"}, ["Brest test"]),
-        ({"region": "R76"}, ["Toulouse Métropole test"]),
-        ({"departement": "D29"}, ["Brest test"]),
-        ({"network": "france-urbaine"}, ["Toulouse Métropole test"]),
-        ({"sort": "population"}, ["Toulouse Métropole test", "Brest test"]),
-        ({"sort": "nom"}, ["Brest test", "Toulouse Métropole test"]),
-        ({"kind": "nimporte", "sort": "bizarre"}, ["Brest test", "Toulouse Métropole test"]),
-    ],
-)
-def test_list_filters_search_and_sorts(client, declaration, params, expected):
-    response = _list(client, declaration, **params)
-    assert response.status_code == 200
-    assert _names(response) == expected
+def _row(label: str, count: str) -> str:
+    return (
+        f'<tr><th scope="row" class="fw-normal">{label}</th><td class="text-end">{count}</td></tr>'
+    )
 
 
-def test_list_shows_counts_from_the_snapshot(client, declaration):
+def test_list_shows_published_signatures_newest_first(client, signed_declaration):
+    assert _names(_list(client, signed_declaration)) == ["Brest test", "Toulouse Métropole test"]
+
+
+def test_list_applies_the_filters_of_the_query_string(client, signed_declaration):
+    response = _list(client, signed_declaration, departement="29", sort="population")
+    assert _names(response) == ["Brest test"]
+
+
+def test_list_shows_published_signatures_without_contact_details(client, declaration, territory):
+    SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        status="published",
+        email="prive@testville.fr",
+        phone="05 61 00 00 00",
+        submitted_ip="203.0.113.77",
+        comment="Engagés !",
+    )
+    SignatureFactory(declaration=declaration, status="pending", email="attente@x.fr")
     html = _list(client, declaration).content.decode()
-    assert '<p class="display-6 fw-bold mb-0">2</p>' in html
-    assert "940\xa0000" in html  # population of the two territories
+    assert "Métropole de Testville" in html
+    assert "Engagés !" in html
+    assert "1 signature correspond à ces critères." in html
+    assert "@" not in html.split("<main", 1)[1]
+    assert "05 61" not in html
+    assert "203.0.113.77" not in html
 
 
-def test_nothing_private_in_the_list_or_the_updates(client, declaration):
+def test_list_and_updates_show_nothing_private(client, signed_declaration):
     pages = [
-        _list(client, declaration).content.decode(),
+        _list(client, signed_declaration).content.decode(),
         client.get(
-            reverse("public:list_updates", args=[declaration.slug]), {"depuis": "1"}
+            reverse("public:list_updates", args=[signed_declaration.slug]), {"depuis": "1"}
         ).content.decode(),
     ]
     for html in pages:
-        for secret in ("prive-1@toulouse.fr", "prive-2@brest.fr", "0561000000", "203.0.113.5"):
+        for secret in SECRETS:
             assert secret not in html
-        assert "attente@x.fr" not in html
 
 
-def test_filters_are_kept_in_links_csv_and_polling(client, declaration):
-    html = _list(client, declaration, region="R76", sort="recent").content.decode()
-    assert 'href="/declarations/publique/signataires.csv?region=R76&amp;sort=recent"' in html
-    assert "signataires/nouvelles/?region=R76&amp;sort=recent&amp;depuis=" in html
+def test_list_shows_counts_from_the_snapshot(client, signed_declaration):
+    html = _list(client, signed_declaration).content.decode()
+    assert '<p class="display-6 fw-bold mb-0">2</p>' in html
+    assert "4\xa0500" in html  # the population of the métropole's communes and Brest
 
 
-def test_updates_bring_new_signatures_then_answer_304(
-    client, declaration, django_capture_on_commit_callbacks
-):
-    page = _list(client, declaration).content.decode()
+def test_list_keeps_the_filters_in_the_csv_link_and_the_polling(client, signed_declaration):
+    html = _list(client, signed_declaration, region="76", sort="recent").content.decode()
+    assert 'href="/declarations/alliance-test/signataires.csv?region=76&amp;sort=recent"' in html
+    assert "signataires/nouvelles/?region=76&amp;sort=recent&amp;depuis=" in html
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_list_query_count_does_not_grow(client, django_assert_num_queries, count):
+    declaration = DeclarationFactory()
+    for _ in range(count):
+        signature = SignatureFactory(declaration=declaration, status="published")
+        signature.networks.add(Network.objects.get(slug="anpp"))
+    # declaration; régions, départements and networks for the filters; count; the page;
+    # its networks; the counts snapshot (from the cache in production)
+    with django_assert_num_queries(8):
+        response = _list(client, declaration)
+    assert response.status_code == 200
+
+
+def test_updates_bring_new_signatures_then_answer_304(client, signed_declaration, refresh_counts):
+    page = _list(client, signed_declaration).content.decode()
     poll = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
     first = client.get(poll)
     assert first.status_code == 200
@@ -148,13 +119,12 @@ def test_updates_bring_new_signatures_then_answer_304(
     assert client.get(poll, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
     SignatureFactory(
-        declaration=declaration,
+        declaration=signed_declaration,
         status="published",
         first_name="Nouvelle",
         territory=TerritoryFactory(name="Nouvelle commune test"),
     )
-    with django_capture_on_commit_callbacks(execute=True):  # the snapshot reaches the cache
-        refresh_stats(declaration_id=declaration.pk)
+    refresh_counts(signed_declaration)
     fresh = client.get(poll, HTTP_IF_NONE_MATCH=etag)
     assert fresh.status_code == 200
     html = fresh.content.decode()
@@ -167,20 +137,20 @@ def test_updates_bring_new_signatures_then_answer_304(
     assert "signature-item" not in client.get(next_poll).content.decode()
 
 
-def test_updates_give_no_rows_for_other_sorts(client, declaration):
-    url = reverse("public:list_updates", args=[declaration.slug])
+def test_updates_give_no_rows_for_other_sorts(client, signed_declaration):
+    url = reverse("public:list_updates", args=[signed_declaration.slug])
     html = client.get(url, {"depuis": "1", "sort": "nom"}).content.decode()
     assert "signature-item" not in html
 
 
-def test_updates_tolerate_a_malformed_depuis(client, declaration):
-    url = reverse("public:list_updates", args=[declaration.slug])
+def test_updates_tolerate_a_malformed_depuis(client, signed_declaration):
+    url = reverse("public:list_updates", args=[signed_declaration.slug])
     for value in ("abc", "9" * 40, "-5"):
         assert client.get(url, {"depuis": value}).status_code == 200
 
 
-def test_csv_streams_public_fields_with_filters(client, declaration):
-    response = client.get(reverse("public:csv", args=[declaration.slug]), {"region": "R76"})
+def test_csv_streams_public_fields_with_filters(client, signed_declaration):
+    response = client.get(reverse("public:csv", args=[signed_declaration.slug]), {"region": "76"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     text = b"".join(response.streaming_content).decode("utf-8")
@@ -191,14 +161,13 @@ def test_csv_streams_public_fields_with_filters(client, declaration):
     assert rows[1][0] == "Toulouse Métropole test"
     assert "Jean-Luc Moudénc" in rows[1]
     assert "France urbaine" in rows[1]
-    for secret in ("prive-1@toulouse.fr", "0561000000", "203.0.113.5", "@"):
+    for secret in (*SECRETS, "@"):
         assert secret not in text
 
 
 # The CSV is left out on purpose: it streams in chunks of 500 rows, two queries each.
 @pytest.mark.parametrize("view", ["public:list", "public:list_updates"])
-def test_public_views_cost_the_same_at_10_and_5000_signatures(client, view):
-    declaration = DeclarationFactory()
+def test_list_and_updates_cost_the_same_at_10_and_5000_signatures(client, declaration, view):
     url = reverse(view, args=[declaration.slug])
 
     def queries():
@@ -215,3 +184,146 @@ def test_public_views_cost_the_same_at_10_and_5000_signatures(client, view):
     bulk_signatures(declaration, 4990, start=10)
     refresh_stats(declaration_id=declaration.pk)
     assert queries() == small
+
+
+@pytest.mark.usefixtures("declaration_with_goal")
+def test_statistics_page_shows_counters_from_the_snapshot(client, signed_declaration):
+    html = _statistics(client, signed_declaration).content.decode()
+    assert '<p class="display-6 fw-bold mb-0">2</p>' in html
+    assert "territoires signataires" in html
+    # The métropole covers its member communes (3,000 inhabitants), Brest itself (1,500).
+    assert '<p class="display-6 fw-bold mb-0">4\xa0500</p>' in html
+    assert 'class="goal-progress w-100" max="100" value="20">20 %</progress>' in html
+    assert "Chiffres mis à jour le " in html
+
+
+def test_statistics_page_breaks_down_by_kind_network_and_region(client, signed_declaration):
+    html = _statistics(client, signed_declaration).content.decode()
+    assert _row("Métropole", "1") in html
+    assert _row("Commune", "1") in html
+    assert _row("France urbaine", "1") in html
+    assert _row("ANPP", "0") in html
+    assert _row("Occitanie", "1") in html
+    assert _row("Bretagne", "1") in html
+    # Each chart is an image with a title, immediately followed by its table.
+    for chart_id in ("kind", "network", "region"):
+        assert f'aria-labelledby="{chart_id}-svg-title {chart_id}-svg-desc"' in html
+    assert re.search(r"</svg>\s*<table[^>]*>\s*<caption>Territoires signataires par région<", html)
+
+
+def test_statistics_map_colours_and_titles_each_departement(client, signed_declaration):
+    html = _statistics(client, signed_declaration).content.decode()
+    for name in ("Haute-Garonne", "Finistère"):
+        assert re.search(
+            rf'<path class="map-area map-level-1" d="[^"]+">'
+            rf"<title>{name} : 1 territoire signataire</title></path>",
+            html,
+        )
+    assert re.search(
+        r'<path class="map-area map-level-0" d="[^"]+"><title>Ain : aucun territoire signataire<',
+        html,
+    )
+    assert html.count('<path class="map-area') == 96
+    assert "<figcaption" in html
+    # The table lists the départements with signatures.
+    assert "<td>29</td>" in html
+    assert "<td>31</td>" in html
+    assert "<td>01</td>" not in html
+
+
+def test_statistics_tables_have_captions_and_header_scopes(client, signed_declaration):
+    html = _statistics(client, signed_declaration).content.decode()
+    captions = re.findall(r"<caption>([^<]+)</caption>", html)
+    assert captions == [
+        "Territoires signataires par type de territoire",
+        "Territoires signataires membres de chaque réseau",
+        "Territoires signataires par région",
+        "Territoires signataires par département",
+        "Signatures publiées par jour",
+    ]
+    assert html.count("<table") == len(captions)
+    assert "<th>" not in html
+
+
+def test_statistics_page_shows_signatures_per_day(client, signed_declaration):
+    html = _statistics(client, signed_declaration).content.decode()
+    assert html.count('<rect class="day-bar"') == 2  # the day before yesterday, yesterday
+    assert "Jour le plus actif" in html
+    assert '<td class="text-end">1</td>' in html
+
+
+def test_statistics_page_offers_the_embed_code(client, signed_declaration, settings):
+    settings.SITE_URL = "https://alliance.example.org"
+    signed_declaration.title = 'Le "pacte" d\'Alliance'
+    signed_declaration.save()
+    html = _statistics(client, signed_declaration).content.decode()
+    assert '<label for="embed-code"' in html
+    snippet = re.search(r'<textarea id="embed-code"[^>]*readonly>([^<]*)</textarea>', html)
+    # What the visitor copies: the canonical address, and a title that cannot break out.
+    assert unescape(snippet.group(1)) == (
+        '<iframe src="https://alliance.example.org/declarations/alliance-test/widget/" '
+        'title="Compteur des signatures — Le &quot;pacte&quot; d\'Alliance" '
+        'width="320" height="260" loading="lazy"></iframe>'
+    )
+
+
+def test_statistics_page_without_snapshot_or_goal(client):
+    declaration = DeclarationFactory()
+    response = _statistics(client, declaration)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Aucune signature publiée pour le moment." in html
+    assert "Les chiffres n'ont pas encore été calculés." in html
+    assert "<progress" not in html
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_statistics_page_query_count_does_not_grow(
+    client, declaration, django_assert_num_queries, refresh_counts, count
+):
+    for _ in range(count):
+        SignatureFactory(declaration=declaration, status="published")
+    refresh_counts(declaration)
+    # The declaration; the figures come from the cached snapshot.
+    with django_assert_num_queries(1):
+        response = _statistics(client, declaration)
+    assert f'<p class="display-6 fw-bold mb-0">{count}</p>' in response.content.decode()
+
+
+def test_statistics_page_answers_get_only(client, declaration):
+    response = client.post(reverse("public:statistics", args=[declaration.slug]))
+    assert response.status_code == 405
+
+
+@pytest.mark.usefixtures("declaration_with_goal")
+def test_widget_shows_the_counter_and_may_be_framed_anywhere(client, signed_declaration):
+    response = client.get(reverse("public:widget", args=[signed_declaration.slug]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response.headers
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" not in response.headers["Content-Security-Policy"]
+    assert set(response.headers["Cache-Control"].split(", ")) == {"public", "max-age=60"}
+    assert '<html lang="fr">' in html
+    assert "bootstrap.min.css" in html
+    assert '<p class="widget-count fw-bold mb-0">2</p>' in html
+    assert "4\xa0500 habitants couverts" in html
+    assert "Objectif : 10 territoires (20 %)" in html
+    assert 'href="/declarations/alliance-test/" target="_blank" rel="noopener"' in html
+
+
+@pytest.mark.parametrize("name", ["public:statistics", "declarations:detail"])
+def test_pages_other_than_the_widget_refuse_to_be_framed(client, declaration, name):
+    response = client.get(reverse(name, args=[declaration.slug]))
+    assert response.status_code == 200
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_statistics_and_widget_never_show_contact_details(client, signed_declaration):
+    for name in ("public:statistics", "public:widget"):
+        html = client.get(reverse(name, args=[signed_declaration.slug])).content.decode()
+        assert "Haute-Garonne" in html or "habitants couverts" in html
+        for secret in SECRETS:
+            assert secret not in html
+        assert "@" not in html

@@ -4,13 +4,14 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from declarations.models import Network
+from signatures import services
 from signatures.models import Flag, ModerationEvent, Signature
 from tests.factories import (
     DeclarationFactory,
@@ -23,19 +24,6 @@ pytestmark = pytest.mark.django_db
 
 SIGNATURES = reverse("admin:signatures_signature_changelist")
 QUEUE = reverse("admin:signatures_moderationqueue_changelist")
-
-
-@pytest.fixture
-def moderator():
-    user = UserFactory(username="moderatrice")
-    user.groups.add(Group.objects.get(name="Modérateurs"))
-    return user
-
-
-@pytest.fixture
-def moderator_client(client, moderator):
-    client.force_login(moderator)
-    return client
 
 
 def _act(client, action, signatures, url=SIGNATURES, **extra):
@@ -95,7 +83,7 @@ def test_moderator_approves_three_and_rejects_one_with_a_reason(
     assert declaration.signature_count == 3
 
 
-def test_reject_without_note_for_other_reason_asks_again(moderator_client):
+def test_reject_action_without_a_note_for_other_reason_asks_again(moderator_client):
     signature = SignatureFactory(status="confirmed")
     response = _act(moderator_client, "reject", [signature], apply="1", reason="other")
     assert "Précisez le motif." in response.content.decode()
@@ -103,7 +91,7 @@ def test_reject_without_note_for_other_reason_asks_again(moderator_client):
     assert signature.status == Signature.Status.CONFIRMED
 
 
-def test_approving_a_territory_already_published_is_refused_with_a_message(moderator_client):
+def test_approve_action_refuses_a_territory_already_published(moderator_client):
     published = SignatureFactory(status="published")
     other = SignatureFactory(
         declaration=published.declaration, territory=published.territory, status="rejected"
@@ -120,7 +108,7 @@ def test_actions_skip_signatures_in_the_wrong_status(moderator_client):
     assert "1 signature ignorée" in response.content.decode()
 
 
-def test_withdraw_resend_and_anonymise_actions(
+def test_withdraw_resend_and_anonymise_actions_change_the_selection(
     moderator_client, mailoutbox, django_capture_on_commit_callbacks
 ):
     published, pending, other = (
@@ -152,6 +140,24 @@ def test_signature_page_shows_flags_and_the_audit_trail(moderator_client, modera
     assert 'name="events-0-note"' not in html  # the trail is shown, never editable
 
 
+def test_failed_decision_email_is_shown_to_moderators(
+    admin_client, smtp_sink, django_capture_on_commit_callbacks
+):
+    smtp_sink.refuse_next = 100
+    smtp_sink.refusal = "550 5.1.1 No such user here"
+    signature = SignatureFactory(status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):  # the email is tried, and refused
+        services.change_status(signature_id=signature.pk, action="approve")
+    event = signature.events.get()
+    url = reverse("admin:signatures_moderationevent_changelist")
+    html = admin_client.get(url, {"notification": "failed"}).content.decode()
+    assert f"/admin/signatures/moderationevent/{event.pk}/change/" in html
+    detail = admin_client.get(
+        reverse("admin:signatures_signature_change", args=[event.signature_id])
+    ).content.decode()
+    assert "No such user here" in detail
+
+
 def test_moderator_cannot_edit_declarations_delete_signatures_or_manage_users(
     moderator_client, moderator
 ):
@@ -180,17 +186,6 @@ def test_staff_without_the_moderation_permission_gets_no_actions(client):
     client.post(SIGNATURES, {"action": "approve", "_selected_action": [signature.pk]})
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
-
-
-def test_superuser_edits_a_declaration_and_its_demands(client):
-    admin_user = UserFactory(username="admin", is_superuser=True)
-    client.force_login(admin_user)
-    declaration = DeclarationFactory()
-    url = reverse("admin:declarations_declaration_change", args=[declaration.pk])
-    html = client.get(url).content.decode()
-    assert "demand_groups-TOTAL_FORMS" in html
-    assert 'name="moderation"' in html
-    assert 'name="signature_goal"' in html
 
 
 def test_export_needs_the_permission(moderator_client, moderator):

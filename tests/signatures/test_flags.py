@@ -1,3 +1,5 @@
+"""signatures.flags: what makes moderators look twice at a signature."""
+
 import datetime
 
 import pytest
@@ -5,7 +7,13 @@ from django.utils import timezone
 
 from signatures import flags
 from signatures.models import Flag
-from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory
+from tests.factories import (
+    DeclarationFactory,
+    SignatureFactory,
+    TerritoryFactory,
+    form_started_stamp,
+    signature_form_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +100,7 @@ def test_same_territory_twice_is_not_a_burst():
     assert {Code.IP_BURST, Code.DOMAIN_BURST}.isdisjoint(_codes(last))
 
 
-def test_refresh_drops_flags_that_no_longer_hold():
+def test_refresh_flags_drops_flags_that_no_longer_hold():
     signature = SignatureFactory(fill_seconds=60)
     signature.flags.create(code=Code.WEBMAIL, detail="old")
     assert _codes(signature) == {Code.UNLISTED_TERRITORY}
@@ -103,16 +111,12 @@ def test_flags_are_computed_when_the_form_is_submitted(client):
     territory = TerritoryFactory(kind="commune", is_referential=True)
     client.post(
         f"/declarations/{declaration.slug}/signer/",
-        {
-            "territory": territory.pk,
-            "first_name": "Camille",
-            "last_name": "Durand",
-            "function": "maire",
-            "email": "camille@orange.fr",
-            "consents_to_publication": "on",
-        },
+        signature_form_data(
+            territory=territory.pk, email="camille@orange.fr", started=form_started_stamp(5)
+        ),
     )
     signature = declaration.signatures.get()
-    # Posted without the form's start stamp, from a webmail address.
+    # Filled in 5 seconds (fast, yet not a robot's speed), from a webmail address.
     assert set(signature.flags.values_list("code", flat=True)) == {Code.WEBMAIL, Code.TOO_FAST}
-    assert signature.fill_seconds is None
+    assert signature.fill_seconds == 5
+    assert signature.status == "pending"

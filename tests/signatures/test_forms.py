@@ -1,44 +1,29 @@
+"""The signing form: what it accepts, what it refuses and how it says so."""
+
 import pytest
 
 from declarations.models import Network
 from signatures.forms import SignatureForm
 from signatures.models import Signature
-from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
+from tests.factories import (
+    SignatureFactory,
+    TerritoryFactory,
+    signature_form_data,
+    unlisted_territory_data,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def declaration():
-    return DeclarationFactory()
-
-
-@pytest.fixture
-def territory():
-    return TerritoryFactory(name="Communauté de communes du Test", kind="cc", siren=fake_siren(1))
-
-
-def _data(**overrides):
-    data = {
-        "first_name": "Camille",
-        "last_name": "Durand",
-        "function": "president",
-        "email": "camille.durand@cc-test.fr",
-        "consents_to_publication": "on",
-    }
-    data.update(overrides)
-    return data
-
-
 def _form(declaration, **overrides):
-    return SignatureForm(_data(**overrides), declaration=declaration)
+    return SignatureForm(signature_form_data(**overrides), declaration=declaration)
 
 
-def test_valid_form_with_a_listed_territory(declaration, territory):
+def test_form_accepts_a_listed_territory(declaration, territory):
     form = _form(declaration, territory=territory.pk)
     assert form.is_valid(), form.errors
     assert form.resolved_territory() == territory
-    assert form.signatory().email == "camille.durand@cc-test.fr"
+    assert form.signatory().email == "camille.durand@mairie-test.fr"
 
 
 def test_territory_is_required_unless_not_listed(declaration):
@@ -80,11 +65,9 @@ def test_unlisted_siren_accepts_spaces(declaration):
     departement = TerritoryFactory(kind="departement", code="X31", name="Département test")
     form = _form(
         declaration,
-        not_listed="on",
-        unlisted_kind="petr",
-        unlisted_name="PETR du Pays Test",
-        unlisted_siren="243 100 518",
-        unlisted_departement=departement.pk,
+        **unlisted_territory_data(
+            name="PETR du Pays Test", siren="243 100 518", departement=departement
+        ),
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["unlisted_siren"] == "243100518"
@@ -108,7 +91,7 @@ def test_field_errors_are_in_french(declaration, territory, field, value, messag
 
 
 def test_publication_consent_is_required(declaration, territory):
-    data = _data(territory=territory.pk)
+    data = signature_form_data(territory=territory.pk)
     del data["consents_to_publication"]
     form = SignatureForm(data, declaration=declaration)
     assert not form.is_valid()
@@ -166,17 +149,15 @@ def test_unlisted_siren_of_a_signed_territory_is_refused(declaration, territory)
     departement = TerritoryFactory(kind="departement", code="X74", name="Département test")
     form = _form(
         declaration,
-        not_listed="on",
-        unlisted_kind="autre",
-        unlisted_name="Autre nom",
-        unlisted_siren=territory.siren,
-        unlisted_departement=departement.pk,
+        **unlisted_territory_data(
+            kind="autre", name="Autre nom", siren=territory.siren, departement=departement
+        ),
     )
     assert not form.is_valid()
     assert "a déjà signé" in str(form.errors["unlisted_siren"][0])
 
 
-def test_networks_are_the_initiating_networks(declaration, territory):
+def test_chosen_networks_are_kept(declaration, territory):
     network = Network.objects.get(slug="france-urbaine")
     form = _form(declaration, territory=territory.pk, networks=[network.pk])
     assert form.is_valid()

@@ -1,11 +1,26 @@
-import threading
+"""The workflows of signatures.services: signing, confirming, moderating, anonymising,
+with their side effects (audit trail, counts, emails after commit)."""
 
 import pytest
-from django.db import connection
+from django.urls import reverse
 
+from declarations.models import Declaration
 from signatures import services, stats
-from signatures.models import Signature
-from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
+from signatures.models import ModerationEvent, Signature
+from territories.search import search_territories
+from tests.conftest import run_concurrently
+from tests.factories import (
+    DeclarationFactory,
+    SignatureFactory,
+    TerritoryFactory,
+    fake_siren,
+    signature_form_data,
+    unlisted_territory_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+Action = ModerationEvent.Action
 
 
 def _signatory(email="elu@territoire.fr", **overrides):
@@ -29,34 +44,17 @@ def _sign(declaration, territory, **signatory):
         territory=territory,
         signatory=_signatory(**signatory),
         networks=[],
-        ip=None,
+        source=services.Source(),
     )
 
 
-def _run_concurrently(count, target):
-    """Run target(i) in `count` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target(index)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+def _decide(signature, action, moderator, **kwargs):
+    return services.change_status(
+        signature_id=signature.pk, action=action, actor=moderator, **kwargs
+    )
 
 
-@pytest.mark.django_db
-def test_sign_updates_the_pending_signature_of_the_same_address(
+def test_sign_declaration_updates_the_pending_signature_of_the_same_address(
     django_capture_on_commit_callbacks,
 ):
     declaration, territory = DeclarationFactory(), TerritoryFactory()
@@ -67,14 +65,13 @@ def test_sign_updates_the_pending_signature_of_the_same_address(
             territory=territory,
             signatory=_signatory(email="ELU@territoire.fr", comment="Corrigé"),
             networks=[],
-            ip=None,
+            source=services.Source(),
         )
     assert first.pk == second.pk
     assert Signature.objects.get().comment == "Corrigé"
 
 
-@pytest.mark.django_db
-def test_sign_refuses_a_territory_with_a_live_signature():
+def test_sign_declaration_refuses_a_territory_with_a_live_signature():
     live = SignatureFactory(status="published")
     with pytest.raises(services.TerritoryAlreadySigned) as caught:
         services.sign_declaration(
@@ -82,13 +79,12 @@ def test_sign_refuses_a_territory_with_a_live_signature():
             territory=live.territory,
             signatory=_signatory(),
             networks=[],
-            ip=None,
+            source=services.Source(),
         )
     assert caught.value.live == live
 
 
-@pytest.mark.django_db
-def test_unlisted_territory_reuses_an_official_siren():
+def test_get_or_create_unlisted_territory_reuses_an_official_siren():
     official = TerritoryFactory(kind="cc", siren=fake_siren(10))
     departement = TerritoryFactory(kind="departement")
     found = services.get_or_create_unlisted_territory(
@@ -99,23 +95,38 @@ def test_unlisted_territory_reuses_an_official_siren():
     assert found == official
 
 
-@pytest.mark.django_db
-def test_confirm_refuses_a_signature_that_is_not_pending():
+def test_unlisted_territory_becomes_searchable_only_once_published(
+    client, declaration, django_capture_on_commit_callbacks
+):
+    departement = TerritoryFactory(kind="departement")
+    client.post(
+        reverse("signatures:sign", args=[declaration.slug]),
+        signature_form_data(
+            **unlisted_territory_data(
+                name="Zzyzx Pays Test", siren=fake_siren(40), departement=departement
+            )
+        ),
+    )
+    signature = Signature.objects.select_related("territory").get()
+    assert not signature.territory.is_active
+    assert search_territories("zzyzx") == []
+    services.confirm_signature(signature_id=signature.pk)
+    assert search_territories("zzyzx") == []  # confirmed, not yet moderated
+    services.change_status(signature_id=signature.pk, action="approve")
+    assert [t.name for t in search_territories("zzyzx")] == ["Zzyzx Pays Test"]
+
+
+def test_confirm_signature_refuses_one_that_is_not_pending():
     signature = SignatureFactory(status="rejected")
     with pytest.raises(services.InvalidTransition):
         services.confirm_signature(signature_id=signature.pk)
 
 
-@pytest.mark.django_db
-def test_update_signature_count_recounts_published_only():
-    declaration = DeclarationFactory(signature_count=99)
-    SignatureFactory.create_batch(3, declaration=declaration, status="published")
-    SignatureFactory(declaration=declaration, status="confirmed")
-    SignatureFactory(declaration=declaration, status="pending")
-    stats.refresh_stats(declaration_id=declaration.pk)
-    stats.refresh_stats(declaration_id=declaration.pk)
-    declaration.refresh_from_db()
-    assert declaration.signature_count == 3
+def test_confirm_signature_records_the_event_without_an_actor():
+    signature = SignatureFactory(declaration=DeclarationFactory(moderation="post"))
+    services.confirm_signature(signature_id=signature.pk)
+    event = signature.events.get()
+    assert (event.actor, event.action, event.to_status) == (None, Action.CONFIRM, "published")
 
 
 @pytest.mark.postgres
@@ -126,7 +137,7 @@ def test_twenty_concurrent_confirmations_leave_one_confirmed_signature():
         SignatureFactory(declaration=declaration, territory=territory, email=f"elu{i}@t.fr")
         for i in range(20)
     ]
-    results = _run_concurrently(
+    results = run_concurrently(
         20, lambda i: services.confirm_signature(signature_id=pending[i].pk)
     )
     winners = [r for r in results if isinstance(r, Signature)]
@@ -141,10 +152,161 @@ def test_twenty_concurrent_confirmations_leave_one_confirmed_signature():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_submissions_create_one_signature():
     declaration, territory = DeclarationFactory(), TerritoryFactory()
-    results = _run_concurrently(
+    results = run_concurrently(
         10,
         lambda i: _sign(declaration, territory),
     )
     assert all(isinstance(r, Signature) for r in results), results
     assert Signature.objects.count() == 1
     assert len({r.pk for r in results}) == 1
+
+
+def test_change_status_approve_publishes_records_and_emails(
+    moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    signature = SignatureFactory(status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(signature, Action.APPROVE, moderator)
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PUBLISHED
+    assert signature.published_at is not None
+    event = signature.events.get()
+    assert (event.actor, event.action, event.from_status, event.to_status) == (
+        moderator,
+        Action.APPROVE,
+        "confirmed",
+        "published",
+    )
+    assert event.notified_at is not None
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject.startswith("Votre signature est publiée")
+    assert mailoutbox[0].to == [signature.email]
+    signature.declaration.refresh_from_db()
+    assert signature.declaration.signature_count == 1
+
+
+def test_change_status_reject_records_the_reason_and_tells_the_signatory(
+    moderator, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.CONTACT_EMAIL = "contact@alliance.example.org"
+    signature = SignatureFactory(status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(
+            signature,
+            Action.REJECT,
+            moderator,
+            reason=ModerationEvent.Reason.NOT_REPRESENTATIVE,
+            note="Le maire est M. Autre.",
+        )
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.REJECTED
+    assert signature.rejected_at is not None
+    event = signature.events.get()
+    assert event.reason == "not_representative"
+    assert event.note == "Le maire est M. Autre."
+    message = mailoutbox[0]
+    assert message.subject.startswith("Votre signature n'a pas été retenue")
+    assert "La personne ne représente pas ce territoire" in message.body
+    assert "Le maire est M. Autre." in message.body
+    assert "contact@alliance.example.org" in message.body
+
+
+def test_change_status_reject_of_a_published_signature_updates_the_count(
+    moderator, django_capture_on_commit_callbacks
+):
+    declaration = DeclarationFactory(signature_count=1)
+    signature = SignatureFactory(declaration=declaration, status="published")
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(signature, Action.REJECT, moderator, reason="abusive")
+    declaration.refresh_from_db()
+    assert declaration.signature_count == 0
+
+
+def test_change_status_withdraw_sends_no_email(
+    moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    signature = SignatureFactory(status="published")
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(signature, Action.WITHDRAW, moderator)
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.WITHDRAWN
+    assert signature.withdrawn_at is not None
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("pending", Action.APPROVE),
+        ("published", Action.APPROVE),
+        ("withdrawn", Action.REJECT),
+        ("confirmed", Action.CONFIRM),
+    ],
+)
+def test_change_status_refuses_actions_from_the_wrong_status(moderator, status, action):
+    signature = SignatureFactory(status=status)
+    with pytest.raises(services.InvalidTransition):
+        _decide(signature, action, moderator)
+    assert signature.events.count() == 0
+
+
+def test_change_status_refuses_a_second_publication_for_a_territory(moderator):
+    published = SignatureFactory(status="published")
+    rejected = SignatureFactory(
+        declaration=published.declaration, territory=published.territory, status="rejected"
+    )
+    with pytest.raises(services.TerritoryAlreadySigned):
+        _decide(rejected, Action.APPROVE, moderator)
+    rejected.refresh_from_db()
+    assert rejected.status == Signature.Status.REJECTED
+    assert rejected.events.count() == 0
+
+
+def test_resend_link_for_moderator_queues_a_new_link_and_records_it(
+    moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    signature = SignatureFactory(status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resend_link_for_moderator(signature_id=signature.pk, actor=moderator)
+    assert len(mailoutbox) == 1
+    assert "Confirmez la signature" in mailoutbox[0].subject
+    assert signature.events.get().action == Action.RESEND
+    confirmed = SignatureFactory(status="confirmed")
+    assert not services.resend_link_for_moderator(signature_id=confirmed.pk, actor=moderator)
+
+
+def test_anonymise_signature_erases_personal_data_and_keeps_the_count(
+    moderator, django_capture_on_commit_callbacks
+):
+    declaration = DeclarationFactory(moderation=Declaration.Moderation.POST)
+    signature = SignatureFactory(
+        declaration=declaration,
+        status="published",
+        phone="0561000000",
+        comment="Mon avis",
+        submitted_ip="203.0.113.9",
+    )
+    signature.flags.create(code="webmail", detail="gmail.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.anonymise_signature(signature_id=signature.pk, actor=moderator)
+        stats.refresh_stats(declaration_id=declaration.pk)
+    signature.refresh_from_db()
+    assert (signature.first_name, signature.last_name, signature.email) == ("", "", "")
+    assert (signature.phone, signature.comment, signature.submitted_ip) == ("", "", None)
+    assert signature.full_name == "Signataire anonymisé·e"
+    assert signature.status == Signature.Status.PUBLISHED
+    assert signature.flags.count() == 0
+    assert signature.events.get().action == Action.ANONYMISE
+    declaration.refresh_from_db()
+    assert declaration.signature_count == 1
+
+
+def test_anonymise_signature_withdraws_a_pending_one(moderator):
+    signature = SignatureFactory(status="pending")
+    services.anonymise_signature(signature_id=signature.pk, actor=moderator)
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.WITHDRAWN
+    assert [e.action for e in signature.events.order_by("pk")] == [
+        Action.WITHDRAW,
+        Action.ANONYMISE,
+    ]

@@ -1,5 +1,8 @@
+"""The Celery tasks: each email sent once, SMTP failures retried or recorded, lost ones swept."""
+
 import datetime
 
+import kombu.exceptions
 import pytest
 from django.test import TestCase
 from django.urls import reverse
@@ -8,7 +11,7 @@ from freezegun import freeze_time
 
 from signatures import services, tasks
 from signatures.models import ModerationEvent, Signature
-from tests.factories import SignatureFactory
+from tests.factories import SignatureFactory, signature_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +20,7 @@ def _queued_signature(**kwargs):
     return SignatureFactory(confirmation_queued_at=timezone.now(), **kwargs)
 
 
-def test_confirmation_email_is_sent_once_even_when_the_task_runs_twice(mailoutbox):
+def test_send_confirmation_email_sends_once_even_when_run_twice(mailoutbox):
     signature = _queued_signature()
     tasks.send_confirmation_email.delay(signature.pk)
     tasks.send_confirmation_email.delay(signature.pk)
@@ -26,14 +29,14 @@ def test_confirmation_email_is_sent_once_even_when_the_task_runs_twice(mailoutbo
     assert signature.confirmation_send_count == 1
 
 
-def test_confirmation_email_is_not_sent_for_a_signature_no_longer_pending(mailoutbox):
+def test_send_confirmation_email_skips_a_signature_no_longer_pending(mailoutbox):
     signature = _queued_signature(status=Signature.Status.CONFIRMED)
     tasks.send_confirmation_email.delay(signature.pk)
     tasks.send_confirmation_email.delay(123456789)  # gone: returns quietly
     assert mailoutbox == []
 
 
-def test_smtp_failures_are_retried_then_the_email_goes_out(smtp_sink):
+def test_send_confirmation_email_retries_smtp_failures_then_sends(smtp_sink):
     smtp_sink.refuse_next = 2
     signature = _queued_signature()
     tasks.send_confirmation_email.delay(signature.pk)
@@ -44,7 +47,7 @@ def test_smtp_failures_are_retried_then_the_email_goes_out(smtp_sink):
     assert signature.confirmation_failed_at is None
 
 
-def test_final_smtp_failure_is_recorded_on_the_signature(smtp_sink):
+def test_send_confirmation_email_records_the_final_smtp_failure(smtp_sink):
     smtp_sink.refuse_next = 100
     signature = _queued_signature()
     result = tasks.send_confirmation_email.delay(signature.pk)
@@ -57,6 +60,17 @@ def test_final_smtp_failure_is_recorded_on_the_signature(smtp_sink):
     assert smtp_sink.messages == []
 
 
+def test_send_confirmation_email_records_a_permanent_refusal_without_retrying(smtp_sink):
+    smtp_sink.refuse_next = 100
+    smtp_sink.refusal = "550 5.1.1 No such user here"
+    signature = SignatureFactory(confirmation_queued_at=timezone.now())
+    tasks.send_confirmation_email.delay(signature.pk)
+    signature.refresh_from_db()
+    assert signature.confirmation_failed_at is not None
+    assert "550" in signature.confirmation_error
+    assert smtp_sink.refuse_next == 99  # tried once, not retried
+
+
 def _decision():
     """An approval, its email dispatched as after commit."""
     signature = SignatureFactory(status=Signature.Status.CONFIRMED)
@@ -65,7 +79,18 @@ def _decision():
     return ModerationEvent.objects.get(signature=signature, action="approve")
 
 
-def test_permanent_decision_email_failure_is_recorded_and_not_swept_again(smtp_sink):
+def test_send_decision_email_sends_once_even_when_run_twice(moderator, mailoutbox):
+    signature = SignatureFactory(status="confirmed")
+    services.change_status(
+        signature_id=signature.pk, action="approve", actor=moderator
+    )  # on_commit not run: send by hand
+    event = signature.events.get()
+    tasks.send_decision_email.delay(event.pk)
+    tasks.send_decision_email.delay(event.pk)
+    assert len(mailoutbox) == 1
+
+
+def test_send_decision_email_records_a_permanent_failure_never_swept_again(smtp_sink):
     smtp_sink.refuse_next = 100
     smtp_sink.refusal = "550 5.1.1 No such user here"
     event = _decision()  # eager: the email is tried at once, and refused for good
@@ -79,7 +104,7 @@ def test_permanent_decision_email_failure_is_recorded_and_not_swept_again(smtp_s
     assert smtp_sink.refuse_next == 99  # and never again
 
 
-def test_final_transient_decision_email_failure_is_recorded(smtp_sink):
+def test_send_decision_email_records_the_final_transient_failure(smtp_sink):
     smtp_sink.refuse_next = 100
     event = _decision()
     event.refresh_from_db()
@@ -88,7 +113,7 @@ def test_final_transient_decision_email_failure_is_recorded(smtp_sink):
     assert smtp_sink.messages == []
 
 
-def test_lost_decision_email_is_swept_and_sent_once(mailoutbox, monkeypatch):
+def test_sweep_unsent_emails_sends_a_lost_decision_email_once(mailoutbox, monkeypatch):
     with monkeypatch.context() as patched:  # the broker lost the task
         patched.setattr(tasks.send_decision_email, "delay", lambda *args: None)
         event = _decision()
@@ -102,14 +127,37 @@ def test_lost_decision_email_is_swept_and_sent_once(mailoutbox, monkeypatch):
     assert event.notified_at is not None
 
 
-def test_failed_decision_email_is_shown_to_moderators(admin_client, smtp_sink):
-    smtp_sink.refuse_next = 100
-    smtp_sink.refusal = "550 5.1.1 No such user here"
-    event = _decision()
-    url = reverse("admin:signatures_moderationevent_changelist")
-    html = admin_client.get(url, {"notification": "failed"}).content.decode()
-    assert f"/admin/signatures/moderationevent/{event.pk}/change/" in html
-    detail = admin_client.get(
-        reverse("admin:signatures_signature_change", args=[event.signature_id])
-    ).content.decode()
-    assert "No such user here" in detail
+def test_sweep_unsent_emails_sends_the_confirmation_lost_in_a_broker_outage(
+    client, declaration, territory, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("[Errno 111] Connection refused")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.send_confirmation_email, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("signatures:sign", args=[declaration.slug]),
+                signature_form_data(territory=territory.pk),
+            )
+    assert response.status_code == 302  # the visitor sees no error
+    signature = Signature.objects.get()
+    assert signature.confirmation_sent_at is None
+    assert mailoutbox == []
+
+    assert tasks.sweep_unsent_emails() == 0  # too recent to be presumed lost
+    with freeze_time(timezone.now() + datetime.timedelta(minutes=11)):
+        assert tasks.sweep_unsent_emails() == 1
+        assert tasks.sweep_unsent_emails() == 0  # sent now: nothing left to sweep
+    assert len(mailoutbox) == 1
+    signature.refresh_from_db()
+    assert signature.confirmation_send_count == 1
+
+
+def test_sweep_unsent_emails_ignores_sent_failed_confirmed_and_expired_signatures():
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    SignatureFactory(confirmation_queued_at=long_ago, confirmation_sent_at=long_ago)
+    SignatureFactory(confirmation_queued_at=long_ago, confirmation_failed_at=long_ago)
+    SignatureFactory(confirmation_queued_at=long_ago, status="confirmed")
+    SignatureFactory(confirmation_queued_at=timezone.now() - datetime.timedelta(days=8))
+    assert tasks.sweep_unsent_emails() == 0

@@ -1,38 +1,33 @@
+"""Signing, confirming by the emailed link, asking for a new link."""
+
 import datetime
 import re
 
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from freezegun import freeze_time
 
-from declarations.models import Declaration, Network
+from declarations.models import Declaration
 from signatures.models import Signature
-from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
+from tests.factories import (
+    DeclarationFactory,
+    SignatureFactory,
+    TerritoryFactory,
+    fake_siren,
+    signature_form_data,
+    unlisted_territory_data,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def declaration():
-    return DeclarationFactory(slug="alliance-test")
-
-
-@pytest.fixture
-def territory():
-    return TerritoryFactory(name="Métropole de Testville", kind="metropole", siren=fake_siren(2))
-
-
-def _post(client, declaration, **data):
-    payload = {
-        "first_name": "Camille",
-        "last_name": "Durand",
-        "function": "president",
-        "email": "camille.durand@testville.fr",
-        "consents_to_publication": "on",
-        **data,
-    }
-    return client.post(reverse("signatures:sign", args=[declaration.slug]), payload)
+def _sign(client, declaration, **data):
+    """Post the signing form, as filled in by tests.factories.signature_form_data."""
+    return client.post(
+        reverse("signatures:sign", args=[declaration.slug]), signature_form_data(**data)
+    )
 
 
 def _without_csrf(content: bytes) -> bytes:
@@ -54,11 +49,11 @@ def test_sign_page_shows_the_form_with_the_territory_search(client, declaration)
     assert 'class="hp-field"' in html
 
 
-def test_submit_saves_pending_signature_and_sends_the_confirmation_email(
+def test_sign_saves_a_pending_signature_and_sends_the_confirmation_email(
     client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(client, declaration, territory=territory.pk, comment="Pour la relance")
+        response = _sign(client, declaration, territory=territory.pk, comment="Pour la relance")
     assert response.status_code == 302
     assert response["Location"] == reverse("signatures:check_inbox", args=[declaration.slug])
     signature = Signature.objects.get()
@@ -70,24 +65,21 @@ def test_submit_saves_pending_signature_and_sends_the_confirmation_email(
     assert signature.confirmation_sent_at >= signature.confirmation_queued_at
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
-    assert message.to == ["camille.durand@testville.fr"]
+    assert message.to == ["camille.durand@mairie-test.fr"]
     assert message.subject == "Confirmez la signature de votre territoire — Métropole de Testville"
     assert "Bonjour Camille Durand" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert _confirm_url(message) in html
     inbox = client.get(response["Location"]).content.decode()
-    assert "camille.durand@testville.fr" in inbox
+    assert "camille.durand@mairie-test.fr" in inbox
 
 
-def test_invalid_form_keeps_what_was_typed_and_says_what_is_wrong(client, declaration):
-    response = _post(
+def test_sign_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, declaration):
+    response = _sign(
         client,
         declaration,
-        not_listed="on",
-        unlisted_kind="petr",
-        unlisted_name="PETR du Pays de Test",
-        unlisted_siren="123456789",
+        **unlisted_territory_data(name="PETR du Pays de Test", siren="123456789"),
         comment="Mon commentaire",
     )
     html = response.content.decode()
@@ -96,17 +88,23 @@ def test_invalid_form_keeps_what_was_typed_and_says_what_is_wrong(client, declar
     assert 'value="PETR du Pays de Test"' in html
     assert 'value="123456789"' in html
     assert "Mon commentaire</textarea>" in html
-    assert 'value="camille.durand@testville.fr"' in html
+    assert 'value="camille.durand@mairie-test.fr"' in html
     assert '<details class="mt-3" open>' in html
     # The summary links each error to its field.
     assert 'href="#id_unlisted_siren"' in html
     assert Signature.objects.count() == 0
 
 
-def test_search_button_lists_territories_without_javascript_and_keeps_the_form(
-    client, declaration, territory
-):
-    response = _post(
+@pytest.mark.parametrize("value", ["²", "١٢", "abc", "-1", "9" * 40, "1.5"])
+@pytest.mark.parametrize("action", ["", "search"])
+def test_sign_never_crashes_on_malformed_territory_values(client, declaration, value, action):
+    response = _sign(client, declaration, territory=value, action=action, territory_query="x")
+    assert response.status_code in (200, 400)
+    assert Signature.objects.count() == 0
+
+
+def test_sign_search_button_lists_territories_without_javascript(client, declaration, territory):
+    response = _sign(
         client, declaration, action="search", territory_query="testville", comment="Gardé"
     )
     html = response.content.decode()
@@ -118,8 +116,14 @@ def test_search_button_lists_territories_without_javascript_and_keeps_the_form(
     assert Signature.objects.count() == 0
 
 
-def test_chosen_territory_stays_checked_after_an_error(client, declaration, territory):
-    response = _post(
+def test_sign_search_button_does_not_use_up_the_rate_limit(client, declaration, territory):
+    for _ in range(25):
+        _sign(client, declaration, action="search", territory_query="test")
+    assert _sign(client, declaration, territory=territory.pk).status_code == 302
+
+
+def test_sign_with_errors_keeps_the_chosen_territory_checked(client, declaration, territory):
+    response = _sign(
         client, declaration, territory=territory.pk, territory_query="testville", email="x"
     )
     html = response.content.decode()
@@ -127,26 +131,19 @@ def test_chosen_territory_stays_checked_after_an_error(client, declaration, terr
     assert f'value="{territory.pk}" data-name="Métropole de Testville" checked' in html
 
 
-def test_resubmitting_the_same_form_does_not_duplicate(
+def test_sign_twice_with_the_same_form_does_not_duplicate(
     client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        _post(client, declaration, territory=territory.pk)
-        _post(client, declaration, territory=territory.pk, email="Camille.Durand@testville.fr")
+        _sign(client, declaration, territory=territory.pk)
+        _sign(client, declaration, territory=territory.pk, email="Camille.Durand@mairie-test.fr")
     assert Signature.objects.count() == 1
     assert len(mailoutbox) == 1  # the second submit came within the resend cool-down
 
 
-def test_honeypot_pretends_success_and_saves_nothing(client, declaration, territory, mailoutbox):
-    response = _post(client, declaration, territory=territory.pk, website="http://spam.example")
-    assert response.status_code == 302
-    assert Signature.objects.count() == 0
-    assert mailoutbox == []
-
-
-def test_signed_territory_is_refused_next_to_the_field(client, declaration, territory):
+def test_sign_refuses_a_signed_territory_next_to_the_field(client, declaration, territory):
     SignatureFactory(declaration=declaration, territory=territory, status="published")
-    response = _post(client, declaration, territory=territory.pk)
+    response = _sign(client, declaration, territory=territory.pk)
     html = response.content.decode()
     assert response.status_code == 400
     assert 'id="territory-errors"' in html
@@ -154,29 +151,23 @@ def test_signed_territory_is_refused_next_to_the_field(client, declaration, terr
     assert Signature.objects.count() == 1
 
 
-def test_closed_declaration_shows_no_form(client):
+def test_sign_page_of_a_closed_declaration_shows_no_form(client):
     declaration = DeclarationFactory(is_open=False)
     response = client.get(reverse("signatures:sign", args=[declaration.slug]))
     assert "Les signatures sont closes" in response.content.decode()
     assert '<form method="post" action' not in response.content.decode()
-    assert _post(client, declaration, territory=1).status_code == 403
+    assert _sign(client, declaration, territory=1).status_code == 403
 
 
-def test_unlisted_territory_is_created_once_by_siren(
+def test_sign_creates_an_unlisted_territory_once_by_siren(
     client, declaration, django_capture_on_commit_callbacks
 ):
     departement = TerritoryFactory(kind="departement", code="X12", name="Aveyron test")
     siren = fake_siren(3)
-    data = {
-        "not_listed": "on",
-        "unlisted_kind": "petr",
-        "unlisted_name": "PETR du Pays Test",
-        "unlisted_siren": siren,
-        "unlisted_departement": departement.pk,
-    }
+    data = unlisted_territory_data(name="PETR du Pays Test", siren=siren, departement=departement)
     with django_capture_on_commit_callbacks(execute=True):
-        assert _post(client, declaration, **data).status_code == 302
-        assert _post(client, declaration, email="autre@pays-test.fr", **data).status_code == 302
+        assert _sign(client, declaration, **data).status_code == 302
+        assert _sign(client, declaration, email="autre@pays-test.fr", **data).status_code == 302
     signatures = Signature.objects.select_related("territory")
     assert signatures.count() == 2
     assert {s.territory.siren for s in signatures} == {siren}
@@ -184,11 +175,11 @@ def test_unlisted_territory_is_created_once_by_siren(
     assert (territory.kind, territory.is_referential) == ("petr", False)
 
 
-def test_confirmation_link_shows_a_button_and_only_post_confirms(
+def test_confirm_link_shows_a_button_and_only_post_confirms(
     client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        _post(client, declaration, territory=territory.pk)
+        _sign(client, declaration, territory=territory.pk)
     url = _confirm_url(mailoutbox[0])
     page = client.get(url)
     assert "Je confirme la signature de mon territoire" in page.content.decode()
@@ -202,7 +193,7 @@ def test_confirmation_link_shows_a_button_and_only_post_confirms(
     assert signature.published_at is None
 
 
-def test_post_moderation_publishes_on_confirmation_and_counts(
+def test_confirm_publishes_at_once_under_post_moderation(
     client, territory, django_capture_on_commit_callbacks
 ):
     declaration = DeclarationFactory(moderation=Declaration.Moderation.POST)
@@ -216,7 +207,16 @@ def test_post_moderation_publishes_on_confirmation_and_counts(
     assert declaration.signature_count == 1
 
 
-def test_reused_link_says_already_used(client, declaration, territory):
+def test_confirm_still_works_after_the_declaration_closed(client, declaration):
+    signature = SignatureFactory(declaration=declaration)
+    declaration.is_open = False
+    declaration.save()
+    client.post(reverse("signatures:confirm", args=[signature.make_confirmation_token()]))
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_confirm_with_a_used_link_says_already_used(client, declaration, territory):
     signature = SignatureFactory(declaration=declaration, territory=territory)
     url = reverse("signatures:confirm", args=[signature.make_confirmation_token()])
     client.post(url)
@@ -227,7 +227,7 @@ def test_reused_link_says_already_used(client, declaration, territory):
     assert Signature.objects.get().status == Signature.Status.CONFIRMED
 
 
-def test_expired_link_offers_to_resend(client, declaration, territory):
+def test_confirm_with_an_expired_link_offers_to_resend(client, declaration, territory):
     signature = SignatureFactory(declaration=declaration, territory=territory)
     with freeze_time(datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(days=8)):
         token = signature.make_confirmation_token()
@@ -239,7 +239,7 @@ def test_expired_link_offers_to_resend(client, declaration, territory):
     assert Signature.objects.get().status == Signature.Status.PENDING
 
 
-def test_forged_link_is_refused(client, declaration, territory):
+def test_confirm_with_a_forged_link_is_refused(client, declaration, territory):
     signature = SignatureFactory(declaration=declaration, territory=territory)
     forged = signing.dumps({"s": signature.pk}, salt="another.salt", compress=True)
     for token in (forged, "nimportequoi", signature.make_confirmation_token()[:-2] + "xx"):
@@ -249,7 +249,7 @@ def test_forged_link_is_refused(client, declaration, territory):
     assert Signature.objects.get().status == Signature.Status.PENDING
 
 
-def test_confirming_when_the_territory_was_signed_meanwhile(client, declaration, territory):
+def test_confirm_refuses_a_territory_signed_meanwhile(client, declaration, territory):
     SignatureFactory(declaration=declaration, territory=territory, status="confirmed")
     late = SignatureFactory(declaration=declaration, territory=territory)
     response = client.post(reverse("signatures:confirm", args=[late.make_confirmation_token()]))
@@ -278,53 +278,13 @@ def test_resend_rejects_a_malformed_address(client):
     assert "Saisissez une adresse e-mail valide." in response.content.decode()
 
 
-def test_signing_is_rate_limited_per_address(client, declaration, territory):
-    for _ in range(20):
-        _post(client, declaration, territory=territory.pk, email="x")
-    response = _post(client, declaration, territory=territory.pk)
-    assert response.status_code == 429
-    assert "Trop de signatures envoyées depuis votre connexion" in response.content.decode()
-    assert Signature.objects.count() == 0
-
-
-def test_public_list_shows_published_signatures_without_email(client, declaration, territory):
-    SignatureFactory(
-        declaration=declaration,
-        territory=territory,
-        status="published",
-        email="prive@testville.fr",
-        phone="05 61 00 00 00",
-        comment="Engagés !",
-    )
-    SignatureFactory(declaration=declaration, status="pending", email="attente@x.fr")
-    html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
-    assert "Métropole de Testville" in html
-    assert "Engagés !" in html
-    assert "1 signature correspond à ces critères." in html
-    assert "@" not in html.split("<main", 1)[1]
-    assert "05 61" not in html
-
-
-@pytest.mark.parametrize("count", [3, 60])
-def test_public_list_query_count_does_not_grow(client, django_assert_num_queries, count):
-    declaration = DeclarationFactory()
-    for _ in range(count):
-        signature = SignatureFactory(declaration=declaration, status="published")
-        signature.networks.add(Network.objects.get(slug="anpp"))
-    # declaration; régions, départements and networks for the filters; count; the page;
-    # its networks; the counts snapshot (from the cache in production)
-    with django_assert_num_queries(8):
-        response = client.get(reverse("public:list", args=[declaration.slug]))
-    assert response.status_code == 200
-
-
-def test_public_list_never_shows_the_ip_address(client, declaration, territory):
-    SignatureFactory(
-        declaration=declaration,
-        territory=territory,
-        status="published",
-        submitted_ip="203.0.113.77",
-    )
-    html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
-    assert "Métropole de Testville" in html
-    assert "203.0.113.77" not in html
+def test_resend_after_the_cooldown_sends_a_new_link(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(client, declaration, territory=territory.pk)
+    later = freeze_time(timezone.now() + datetime.timedelta(minutes=3))
+    with later, django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("signatures:resend"), {"email": "camille.durand@mairie-test.fr"})
+    assert len(mailoutbox) == 2
+    assert Signature.objects.get().confirmation_send_count == 2

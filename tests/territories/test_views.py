@@ -1,14 +1,11 @@
+"""The territory search endpoint: an htmx listbox, or a full page without JavaScript."""
+
 import pytest
 from django.urls import reverse
 
 from tests.factories import TerritoryFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def territory():
-    return TerritoryFactory(name="Métropole de Testville", kind="metropole")
 
 
 def test_territory_search_answers_htmx_with_listbox_options(client, territory):
@@ -32,7 +29,7 @@ def test_territory_search_varies_on_htmx(client, territory):
     assert "HX-Request" in response["Vary"]
 
 
-def test_inactive_territories_are_not_found(client):
+def test_territory_search_skips_inactive_territories(client):
     TerritoryFactory(name="Zzyzx Vandales Unis", is_active=False)
     response = client.get(reverse("territories:search"), {"q": "zzyzx"}, HTTP_HX_REQUEST="true")
     assert 'role="option"' not in response.content.decode()
