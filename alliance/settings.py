@@ -185,15 +185,32 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message queu
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Retries (10 s to 10 min) wait as ETA tasks unacknowledged: the visibility timeout must
+# be longer than the longest, or Redis would hand them to a second worker meanwhile. A
+# worker killed mid-send does not wait for it: the sweeper picks its email up (below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# With Redis down, queueing an email must fail fast (the row is saved, the sweeper
+# sends it later), not hold the visitor's request for seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Periodic jobs, each with why its period.
 CELERY_BEAT_SCHEDULE = {
-    # /healthz reports how long ago a worker last answered; a minute is fine
-    # grained enough to notice a dead worker and costs one cache write.
-    "worker-heartbeat": {"task": "alliance.heartbeat", "schedule": 60.0},
-    # Emails queued while the broker was down, or lost with a killed worker, go
-    # out within minutes; the delivery guards make a duplicate harmless.
-    "sweep-unsent-emails": {"task": "signatures.sweep_unsent_emails", "schedule": 300.0},
+    # /healthz calls a worker dead after 30 s without a beat: three missed beats.
+    # One row update in the database (which survives a Redis restart).
+    "worker-heartbeat": {"task": "alliance.heartbeat", "schedule": 10.0},
+    # Emails queued while the broker was down, or lost with a killed worker, are
+    # queued again once 30 s old: with this period a lost email leaves within a
+    # minute. Rows being sent are skipped; the delivery guards make a duplicate harmless.
+    "sweep-unsent-emails": {"task": "signatures.sweep_unsent_emails", "schedule": 15.0},
     # A published signature must show in the counts within 10 s; publishing also
     # queues a refresh, this catches anything else. Unchanged data costs one query.
     "refresh-signature-stats": {"task": "signatures.refresh_all_stats", "schedule": 5.0},

@@ -1,13 +1,20 @@
 from celery import shared_task
-from django.core.cache import cache
 from django.utils import timezone
 
-HEARTBEAT_KEY = "worker-heartbeat"
+from .models import WorkerHeartbeat
+from .resilience import DATABASE_RESTART_ERRORS
 
 
-@shared_task(name="alliance.heartbeat", ignore_result=False)
-def heartbeat() -> str:
-    """Record that a worker is consuming the queue; /healthz reports its age."""
-    now = timezone.now().isoformat()
-    cache.set(HEARTBEAT_KEY, now, timeout=None)
-    return now
+@shared_task(
+    name="alliance.heartbeat",
+    bind=True,
+    autoretry_for=DATABASE_RESTART_ERRORS,
+    retry_backoff=1,
+    max_retries=3,
+)
+def heartbeat(self) -> str:
+    """Record that this worker is consuming the queue; /healthz reports the age."""
+    hostname = self.request.hostname or "eager"
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": now})
+    return now.isoformat()

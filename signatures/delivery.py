@@ -55,6 +55,7 @@ def deliver_confirmation_email(*, signature_id: int) -> None:
             confirmation_send_count=F("confirmation_send_count") + 1,
             confirmation_failed_at=None,
             confirmation_error="",
+            confirmation_retry_at=None,
         )
 
 
@@ -98,7 +99,10 @@ def deliver_decision_email(*, event_id: int) -> None:
             return
         _send_or_classify(emails.send_decision, event)
         ModerationEvent.objects.filter(pk=event_id).update(
-            notified_at=Now(), notification_failed_at=None, notification_error=""
+            notified_at=Now(),
+            notification_failed_at=None,
+            notification_error="",
+            notification_retry_at=None,
         )
 
 

@@ -22,8 +22,14 @@ CONFIRMATION_MAX_AGE = CONFIRMATION_VALID_DAYS * 24 * 3600  # seconds, for signi
 # A second identical submission or resend within this delay sends no second email.
 RESEND_COOLDOWN = datetime.timedelta(minutes=2)
 # Older than this and still unsent, a queued email is presumed lost (broker down
-# when it was queued, worker killed…): the sweeper queues it again.
-EMAIL_LOST_AFTER = datetime.timedelta(minutes=10)
+# when it was queued, worker killed mid-send…): the sweeper, every 15 s, queues it
+# again. A worker sends a confirmation in well under a second; an email waiting for
+# its next try after an SMTP error (`*_retry_at`) is not lost, and one being sent
+# right now is skipped (its row is locked).
+EMAIL_LOST_AFTER = datetime.timedelta(seconds=30)
+# A re-queued email is not queued again before this: a dead worker would otherwise
+# find a pile of duplicate messages (harmless, each sends nothing) when it restarts.
+EMAIL_RESWEEP_AFTER = datetime.timedelta(seconds=60)
 
 
 def new_public_id() -> str:
@@ -46,9 +52,8 @@ def source_hash(value: str) -> str:
     return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _sweep_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    """Emails asked for within the link's validity, and long enough ago to be lost."""
-    return (now - datetime.timedelta(seconds=CONFIRMATION_MAX_AGE), now - EMAIL_LOST_AFTER)
+# Emails asked for longer ago than the link's validity are not sent any more.
+CONFIRMATION_LINK_AGE = datetime.timedelta(seconds=CONFIRMATION_MAX_AGE)
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -113,18 +118,28 @@ class SignatureQuerySet(models.QuerySet):
             .order_by("-signatures", field)[:50]
         )
 
-    def confirmation_lost(self, now: datetime.datetime):
-        """Pending signatures whose last requested link never left (see EMAIL_LOST_AFTER).
-
-        A failure recorded as permanent is not tried again.
-        """
+    def confirmation_unsent(self, now: datetime.datetime):
+        """Pending signatures whose last requested link has not left yet, nor failed for good."""
         return (
             self.pending()
-            .filter(confirmation_queued_at__range=_sweep_window(now))
+            .filter(confirmation_queued_at__gt=now - CONFIRMATION_LINK_AGE)
             .filter(confirmation_failed_at__isnull=True)
             .filter(
                 Q(confirmation_sent_at__isnull=True)
                 | Q(confirmation_sent_at__lt=F("confirmation_queued_at"))
+            )
+        )
+
+    def confirmation_lost(self, now: datetime.datetime):
+        """Unsent links presumed lost (see EMAIL_LOST_AFTER): not waiting for a retry,
+        not re-queued a moment ago."""
+        return (
+            self.confirmation_unsent(now)
+            .filter(confirmation_queued_at__lt=now - EMAIL_LOST_AFTER)
+            .filter(
+                Q(confirmation_retry_at__isnull=True) | Q(confirmation_retry_at__lte=now),
+                Q(confirmation_swept_at__isnull=True)
+                | Q(confirmation_swept_at__lt=now - EMAIL_RESWEEP_AFTER),
             )
         )
 
@@ -195,6 +210,10 @@ class Signature(models.Model):
     confirmation_send_count = models.PositiveSmallIntegerField(default=0, editable=False)
     confirmation_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmation_error = models.CharField(max_length=300, blank=True, editable=False)
+    # After an SMTP error, when the task will try again: the sweeper leaves it until then.
+    confirmation_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the sweeper last queued it again, presumed lost.
+    confirmation_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     submitted_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
     ip_hash = models.CharField(
@@ -325,8 +344,8 @@ class Flag(models.Model):
 
 
 class ModerationEventQuerySet(models.QuerySet):
-    def notification_lost(self, now: datetime.datetime):
-        """Decisions whose email to the signatory never left and may still be sent.
+    def notification_unsent(self, now: datetime.datetime):
+        """Decisions whose email to the signatory has not left and may still be sent.
 
         Left out: anonymised signatories (no address), emails whose failure was
         recorded as permanent, and signatures whose confirmation email already
@@ -337,10 +356,19 @@ class ModerationEventQuerySet(models.QuerySet):
                 action__in=ModerationEvent.NOTIFIED_ACTIONS,
                 notified_at__isnull=True,
                 notification_failed_at__isnull=True,
-                created_at__range=_sweep_window(now),
+                created_at__gt=now - CONFIRMATION_LINK_AGE,
             )
             .exclude(signature__email="")
             .exclude(signature__confirmation_failed_at__isnull=False)
+        )
+
+    def notification_lost(self, now: datetime.datetime):
+        """Unsent decision emails presumed lost, as Signature's confirmation_lost."""
+        return self.notification_unsent(now).filter(
+            Q(notification_retry_at__isnull=True) | Q(notification_retry_at__lte=now),
+            Q(notification_swept_at__isnull=True)
+            | Q(notification_swept_at__lt=now - EMAIL_RESWEEP_AFTER),
+            created_at__lt=now - EMAIL_LOST_AFTER,
         )
 
 
@@ -391,6 +419,8 @@ class ModerationEvent(models.Model):
         _("échec de l'e-mail au signataire le"), null=True, blank=True
     )
     notification_error = models.CharField(_("erreur d'envoi"), max_length=300, blank=True)
+    notification_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notification_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ModerationEventQuerySet.as_manager()
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from alliance.resilience import cache_or_none, write_cache_quietly
 from declarations.models import Declaration, Network
 from territories.models import Territory
 
@@ -34,26 +35,28 @@ def _version_key(slug: str) -> str:
 
 def version_for_slug(slug: str) -> str:
     """The snapshot's version by the declaration's slug: one cache read, for ETags."""
-    version = cache.get(_version_key(slug))
+    version = cache_or_none(lambda: cache.get(_version_key(slug)), "the counts' version")
     if version is None:
         version = (
             SignatureStats.objects.filter(declaration__slug=slug)
             .values_list("version", flat=True)
             .first()
         ) or "empty"
-        cache.set(_version_key(slug), version, CACHE_TIMEOUT)
+        write_cache_quietly(
+            lambda: cache.set(_version_key(slug), version, CACHE_TIMEOUT), "the counts' version"
+        )
     return version
 
 
 def stats_for(declaration: Declaration) -> SignatureStats:
     """The latest snapshot: from the cache, else the database, else an empty one."""
     key = _cache_key(declaration.pk)
-    stats = cache.get(key)
+    stats = cache_or_none(lambda: cache.get(key), "the counts")
     if stats is None:
         stats = SignatureStats.objects.filter(declaration=declaration).first()
         if stats is None:
             return SignatureStats(declaration=declaration, computed_at=None)
-        cache.set(key, stats, CACHE_TIMEOUT)
+        write_cache_quietly(lambda: cache.set(key, stats, CACHE_TIMEOUT), "the counts")
     return stats
 
 
@@ -96,6 +99,8 @@ def refresh_stats(*, declaration_id: int) -> SignatureStats:
             cache.set(_cache_key(declaration_id), stats, CACHE_TIMEOUT)
             cache.set(_version_key(slug), stats.version, CACHE_TIMEOUT)
 
+        # robust: with Redis down the snapshot is in the database; readers fall back to it.
+        # The stale cached copy, if Redis kept one, is replaced at the next refresh (5 s).
         transaction.on_commit(publish_snapshot, robust=True)
     return stats
 

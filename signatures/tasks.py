@@ -1,9 +1,13 @@
 """Celery tasks: thin, take primary keys, dispatched after commit."""
 
+import datetime
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
+
+from alliance.resilience import DATABASE_RESTART_ERRORS
 
 from . import delivery, stats
 from .models import ModerationEvent, Signature
@@ -11,26 +15,32 @@ from .models import ModerationEvent, Signature
 logger = logging.getLogger(__name__)
 
 MAX_EMAIL_RETRIES = 6
+# A connection lost while PostgreSQL restarts: try again shortly, a few times.
+DATABASE_RETRY_SECONDS = 2
 
 
-def _retry_later(task, exc: Exception):
-    """Exponential backoff (10 s, 20 s, … at most 10 min) for transient SMTP errors."""
-    if task.request.retries >= MAX_EMAIL_RETRIES:
-        return exc
-    return task.retry(exc=exc, countdown=min(600, 10 * 2**task.request.retries))
+def _backoff(retries: int) -> int:
+    """Exponential backoff for transient SMTP errors: 10 s, 20 s, … at most 10 min."""
+    return min(600, 10 * 2**retries)
 
 
-def _deliver(task, deliver, record_failure, what: str) -> None:
-    """Send one email: transient errors retried with backoff, a final failure recorded."""
+def _deliver(task, deliver, record_failure, record_retry, what: str) -> None:
+    """Send one email: transient errors retried with backoff (the row records when, so
+    the sweeper waits), a final failure recorded, a database restart waited out."""
     try:
         deliver()
     except delivery.PermanentEmailError as exc:
         record_failure(exc.__cause__ or exc)
         logger.exception("%s cannot be sent", what)
+    except DATABASE_RESTART_ERRORS as exc:
+        raise task.retry(exc=exc, countdown=DATABASE_RETRY_SECONDS) from None
     except delivery.TRANSIENT_ERRORS as exc:
-        final = _retry_later(task, exc)
-        record_failure(final)
-        raise final from None
+        if task.request.retries >= MAX_EMAIL_RETRIES:
+            record_failure(exc)
+            raise
+        countdown = _backoff(task.request.retries)
+        record_retry(timezone.now() + datetime.timedelta(seconds=countdown))
+        raise task.retry(exc=exc, countdown=countdown) from None
 
 
 @shared_task(name="signatures.send_confirmation_email", bind=True, max_retries=MAX_EMAIL_RETRIES)
@@ -39,6 +49,7 @@ def send_confirmation_email(self, signature_id: int) -> None:
         self,
         lambda: delivery.deliver_confirmation_email(signature_id=signature_id),
         lambda error: delivery.record_confirmation_failure(signature_id=signature_id, error=error),
+        lambda when: Signature.objects.filter(pk=signature_id).update(confirmation_retry_at=when),
         f"Confirmation email for signature {signature_id}",
     )
 
@@ -49,6 +60,9 @@ def send_decision_email(self, event_id: int) -> None:
         self,
         lambda: delivery.deliver_decision_email(event_id=event_id),
         lambda error: delivery.record_decision_failure(event_id=event_id, error=error),
+        lambda when: ModerationEvent.objects.filter(pk=event_id).update(
+            notification_retry_at=when
+        ),
         f"Decision email for moderation event {event_id}",
     )
 
@@ -59,6 +73,7 @@ def send_contest_received(self, contest_id: int) -> None:
         self,
         lambda: delivery.deliver_contest_received(contest_id=contest_id),
         lambda error: None,  # the contest stays in the queue, flagged: nothing is lost
+        lambda when: None,
         f"Contest notice {contest_id}",
     )
 
@@ -69,27 +84,53 @@ def send_contest_answer(self, contest_id: int) -> None:
         self,
         lambda: delivery.deliver_contest_answer(contest_id=contest_id),
         lambda error: None,  # the decision stands; the admin shows answered_at empty
+        lambda when: None,
         f"Contest answer {contest_id}",
     )
 
 
 @shared_task(name="signatures.sweep_unsent_emails")
 def sweep_unsent_emails() -> int:
-    """Queue again the emails that were asked for and never left; returns how many.
+    """Queue again the emails presumed lost; returns how many. Beat runs it every 15 s.
 
-    Safe to run any time and concurrently: the delivery guards send each email once.
+    Rows being sent right now are locked by their worker and skipped; a worker
+    killed mid-send releases its lock with its connection, so its email is
+    picked up at the next sweep. Safe to run concurrently: the delivery guards
+    send each email once.
     """
     now = timezone.now()
-    confirmations = list(Signature.objects.confirmation_lost(now).values_list("pk", flat=True))
-    decisions = list(ModerationEvent.objects.notification_lost(now).values_list("pk", flat=True))
+    with transaction.atomic():
+        confirmations = list(
+            Signature.objects.confirmation_lost(now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        decisions = list(
+            ModerationEvent.objects.notification_lost(now)
+            .select_for_update(of=("self",), skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Signature.objects.filter(pk__in=confirmations).update(confirmation_swept_at=now)
+        ModerationEvent.objects.filter(pk__in=decisions).update(notification_swept_at=now)
     for pk in confirmations:
         send_confirmation_email.delay(pk)
     for pk in decisions:
         send_decision_email.delay(pk)
+    if confirmations or decisions:
+        logger.warning(
+            "Re-queued %d confirmation and %d decision emails presumed lost",
+            len(confirmations),
+            len(decisions),
+        )
     return len(confirmations) + len(decisions)
 
 
-@shared_task(name="signatures.refresh_stats")
+@shared_task(
+    name="signatures.refresh_stats",
+    autoretry_for=DATABASE_RESTART_ERRORS,
+    retry_backoff=DATABASE_RETRY_SECONDS,
+    max_retries=5,
+)
 def refresh_stats(declaration_id: int) -> None:
     stats.refresh_stats(declaration_id=declaration_id)
 

@@ -4,10 +4,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import is_ratelimited
-from django_ratelimit.decorators import ratelimit
 
-from alliance.proxies import client_ip, client_ip_key
+from alliance.proxies import client_ip
+from alliance.resilience import over_limit, retry_once_on_database_restart
 from declarations.models import Declaration
 from territories.models import Territory
 from territories.normalize import normalize
@@ -31,6 +30,7 @@ SUSPECT_FILL_SECONDS = 0.5
 
 
 @require_http_methods(["GET", "POST"])
+@retry_once_on_database_restart
 def sign(request, slug):
     declaration = get_object_or_404(Declaration, slug=slug)
     if not declaration.is_signable():
@@ -48,15 +48,15 @@ def sign(request, slug):
     status = 200
     if form.is_bound:
         # Only real submissions count: searching without JavaScript is free.
-        if _over_limit(request, "sign-hard", SIGN_HARD_RATE):
+        if over_limit(request, "sign-hard", SIGN_HARD_RATE):
             return HttpResponse(
                 _("Trop de signatures envoyées depuis votre connexion. Réessayez dans une heure."),
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
-        over_limit = _over_limit(request, "sign", SIGN_RATE)
+        is_over_limit = over_limit(request, "sign", SIGN_RATE)
         if form.is_valid():
-            response = _record_signature(request, declaration, form, over_limit=over_limit)
+            response = _record_signature(request, declaration, form, over_limit=is_over_limit)
             if response:
                 return response
         status = 400
@@ -72,10 +72,6 @@ def _as_initial(data) -> dict:
     initial = {key: data.get(key) for key in data if key != "csrfmiddlewaretoken"}
     initial["networks"] = data.getlist("networks")
     return initial
-
-
-def _over_limit(request, group: str, rate: str) -> bool:
-    return is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
 
 
 def _suspect_reason(form, *, over_limit: bool) -> str:
@@ -146,6 +142,7 @@ def check_inbox(request, slug):
 
 
 @require_http_methods(["GET", "POST"])
+@retry_once_on_database_restart
 def confirm(request, token):
     """GET shows a button; only POST confirms, because mail scanners open links."""
     try:
@@ -197,12 +194,11 @@ def _link_problem(request, problem, signature=None, message=None):
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key=client_ip_key, rate=RESEND_RATE, method="POST", block=False)
 def resend(request):
     """Answers the same whether the address is known or not."""
     form = ResendForm(request.POST or None)
     if request.method == "POST":
-        if getattr(request, "limited", False):
+        if over_limit(request, "resend", RESEND_RATE):
             messages.error(
                 request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
             )
@@ -231,7 +227,7 @@ def contest(request, public_id):
     form = ContestForm(request.POST or None)
     context = {"signature": signature, "declaration": signature.declaration, "form": form}
     if request.method == "POST":
-        if _over_limit(request, "contest", CONTEST_RATE):
+        if over_limit(request, "contest", CONTEST_RATE):
             messages.error(
                 request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
             )

@@ -1,10 +1,10 @@
 """The Celery app: tasks run on a real worker through Redis, beat names registered tasks."""
 
 import pytest
-from django.core.cache import cache
 
 from alliance.celery import app
-from alliance.tasks import HEARTBEAT_KEY, heartbeat
+from alliance.models import WorkerHeartbeat
+from alliance.tasks import heartbeat
 from tests.conftest import wait_for
 
 
@@ -14,9 +14,10 @@ def test_task_runs_on_a_real_worker_through_redis(celery_worker, settings):
     assert not app.conf.task_always_eager
     assert app.conf.broker_url.startswith("redis://")
     result = heartbeat.apply_async()
-    # No result backend: the effect (a cache write in Redis) is the proof.
-    wait_for(lambda: cache.get(HEARTBEAT_KEY), timeout=10)
-    assert cache.get(HEARTBEAT_KEY), f"task {result.id} did not run on the worker"
+    # No result backend: the effect (the worker's heartbeat row) is the proof.
+    wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=10)
+    beat = WorkerHeartbeat.objects.get()
+    assert beat.hostname != "eager", f"task {result.id} did not run on the worker"
 
 
 def test_beat_schedule_names_registered_tasks():
