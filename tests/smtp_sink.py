@@ -55,6 +55,11 @@ class SinkHandler:
         self.data_started.set()
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+            transport = getattr(server, "transport", None)
+            if transport is None or transport.is_closing():
+                # The client hung up before our answer (a killed worker): it never
+                # learnt the message was taken, so it is not counted as delivered.
+                return "421 4.4.2 Connection lost"
         with self._lock:
             if self.refuse_next:
                 self.refuse_next -= 1
