@@ -13,6 +13,7 @@ import importlib.util
 import socket
 import sys
 import threading
+import time
 
 
 def _import_aiosmtpd():
@@ -49,6 +50,7 @@ class SinkHandler:
         self.refusal = "451 4.3.0 Temporary failure, try again later"
         self.delay_seconds = 0.0
         self.data_started = threading.Event()  # set when a DATA command arrives
+        self.arrivals = []  # (time.monotonic(), To address) of each message kept
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -64,9 +66,9 @@ class SinkHandler:
             if self.refuse_next:
                 self.refuse_next -= 1
                 return self.refusal
-            self.messages.append(
-                email.message_from_bytes(envelope.content, policy=email.policy.default)
-            )
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append(message)
+            self.arrivals.append((time.monotonic(), message["To"]))
         return "250 OK"
 
 
@@ -79,9 +81,9 @@ def free_port() -> int:
 class SmtpSink:
     """Start and stop an aiosmtpd server in a thread of this process."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, handler: SinkHandler | None = None):
         self.port = port or free_port()
-        self.handler = SinkHandler()
+        self.handler = handler or SinkHandler()
         controller = _import_aiosmtpd()
         self._controller = controller.Controller(
             self.handler, hostname="127.0.0.1", port=self.port
