@@ -214,6 +214,9 @@ CELERY_BEAT_SCHEDULE = {
     # A published signature must show in the counts within 10 s; publishing also
     # queues a refresh, this catches anything else. Unchanged data costs one query.
     "refresh-signature-stats": {"task": "signatures.refresh_all_stats", "schedule": 5.0},
+    # Retention periods count in days: hourly keeps each within an hour of its term,
+    # and a run with nothing to erase costs a few indexed queries.
+    "apply-retention": {"task": "signatures.apply_retention", "schedule": 3600.0},
 }
 
 # Email: files under var/mail/ unless EMAIL_URL names a real server.
@@ -235,6 +238,33 @@ CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
 EMAIL_CAP_PER_HOUR = env.int("EMAIL_CAP_PER_HOUR", default=5)
 EMAIL_CAP_PER_DAY = env.int("EMAIL_CAP_PER_DAY", default=10)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Who publishes the site, for the legal notice (/mentions-legales/) and the privacy
+# notice (/confidentialite/): the controller of the personal data collected.
+PUBLISHER_NAME = env.str(
+    "PUBLISHER_NAME", default="Alliance des territoires (ANPP, France urbaine, R.E.D.)"
+)
+PUBLISHER_ADDRESS = env.str("PUBLISHER_ADDRESS", default="")
+PUBLICATION_DIRECTOR = env.str("PUBLICATION_DIRECTOR", default="")
+HOST_NAME = env.str("HOST_NAME", default="")
+HOST_ADDRESS = env.str("HOST_ADDRESS", default="")
+# Data protection officer or privacy contact; CONTACT_EMAIL when unset.
+PRIVACY_EMAIL = env.str("PRIVACY_EMAIL", default="")
+# How long moderators take to check a signature, as promised to signatories (days).
+MODERATION_DELAY_DAYS = env.int("MODERATION_DELAY_DAYS", default=5)
+
+# Retention, enforced by Celery beat (signatures/retention.py) and stated on the privacy
+# page from these same values. Days.
+# Signatures never confirmed are deleted.
+RETENTION_UNCONFIRMED_DAYS = env.int("RETENTION_UNCONFIRMED_DAYS", default=30)
+# IP addresses and user agents are erased once the anti-abuse window is over; a keyed
+# hash of the IP stays, for the moderators' view of trending sources.
+RETENTION_SOURCE_DAYS = env.int("RETENTION_SOURCE_DAYS", default=30)
+# Personal data of withdrawn and rejected signatures (territory, dates and decision stay).
+RETENTION_ENDED_DAYS = env.int("RETENTION_ENDED_DAYS", default=30)
+# Moderation notes, contests, corrections and moderators' names, once a declaration is
+# closed to signatures.
+RETENTION_AFTER_CLOSE_DAYS = env.int("RETENTION_AFTER_CLOSE_DAYS", default=365)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

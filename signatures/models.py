@@ -40,6 +40,10 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+def new_manage_secret() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def source_hash(value: str) -> str:
     """A keyed hash of an IP address or email address: comparable, not reversible.
 
@@ -194,6 +198,11 @@ class Signature(models.Model):
     comment = models.TextField(_("commentaire public"), max_length=500, blank=True)
     consents_to_publication = models.BooleanField(_("accepte la publication"), default=False)
     consents_to_news = models.BooleanField(_("accepte de recevoir des nouvelles"), default=False)
+    # Which wording of the publication consent was accepted, and when (RGPD art. 7).
+    consent_version = models.CharField(_("version du consentement"), max_length=20, blank=True)
+    consented_at = models.DateTimeField(_("consentement donné le"), null=True, blank=True)
+    # Part of the key of the "manage my signature" link: replacing it revokes the link.
+    manage_secret = models.CharField(max_length=32, default=new_manage_secret, editable=False)
 
     status = models.CharField(
         _("statut"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
@@ -382,6 +391,11 @@ class ModerationEvent(models.Model):
         WITHDRAW = "withdraw", _("Retrait à la demande du signataire")
         RESEND = "resend", _("Renvoi du lien de confirmation")
         ANONYMISE = "anonymise", _("Anonymisation")
+        CORRECT = "correct", _("Correction par le signataire")
+        CORRECTION_APPROVED = "correction_ok", _("Correction publiée")
+        CORRECTION_REJECTED = "correction_no", _("Correction refusée")
+        NEW_MANAGE_LINK = "manage_link", _("Nouveau lien de gestion")
+        ERASE = "erase", _("Effacement (durée de conservation écoulée)")
         RELEASE = "release", _("Signature suspecte libérée")
         CONTEST = "contest", _("Contestation reçue")
         CONTEST_DECIDED = "contest_decided", _("Contestation tranchée")
@@ -395,7 +409,7 @@ class ModerationEvent(models.Model):
         OTHER = "other", _("Autre motif")
 
     # Decisions the signatory hears about by email.
-    NOTIFIED_ACTIONS = (Action.APPROVE, Action.REJECT)
+    NOTIFIED_ACTIONS = (Action.APPROVE, Action.REJECT, Action.WITHDRAW)
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -515,6 +529,61 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.queued_at:%Y-%m-%d %H:%M}"
+
+
+class Correction(models.Model):
+    """A signatory's correction of a published signature, shown publicly once approved.
+
+    A pending or confirmed signature is corrected in place (nothing public yet);
+    a published one keeps its public text until a moderator approves this.
+    """
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("publiée")
+        REJECTED = "rejected", _("refusée")
+
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="corrections"
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    function = models.CharField(_("fonction"), max_length=20, choices=Signature.Function)
+    function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
+    comment = models.TextField(_("commentaire public"), max_length=500, blank=True)
+    submitted_at = models.DateTimeField(_("proposée le"), default=timezone.now)
+    outcome = models.CharField(_("décision"), max_length=10, choices=Outcome, blank=True)
+    decided_at = models.DateTimeField(_("tranchée le"), null=True, blank=True)
+
+    FIELDS = ("first_name", "last_name", "function", "function_other", "comment")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        constraints = [
+            # One correction awaiting a decision per signature: a new one replaces it.
+            models.UniqueConstraint(
+                fields=["signature"],
+                condition=Q(decided_at__isnull=True),
+                name="one_open_correction_per_signature",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signature} ({self.submitted_at:%Y-%m-%d})"
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field label, current public value, proposed value) for each field that differs."""
+        signature = self.signature
+        return [
+            (
+                str(Signature._meta.get_field(name).verbose_name),
+                str(getattr(signature, name)),
+                str(getattr(self, name)),
+            )
+            for name in self.FIELDS
+            if getattr(signature, name) != getattr(self, name)
+        ]
 
 
 class ModerationQueue(Signature):
