@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -27,6 +28,21 @@ def home(request):
 def detail(request, slug):
     declaration = get_object_or_404(_declarations_with_text(), slug=slug)
     return _render_declaration(request, declaration)
+
+
+@require_safe
+def engagement(request, slug):
+    """What signing commits a territory to: who signs, what follows, how to withdraw."""
+    declaration = get_object_or_404(Declaration, slug=slug)
+    return render(
+        request,
+        "declarations/engagement.html",
+        {
+            "declaration": declaration,
+            "is_signable": declaration.is_signable(),
+            "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
+        },
+    )
 
 
 def _render_declaration(request, declaration):

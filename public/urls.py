@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pages, views
 
 app_name = "public"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("declarations/<slug:slug>/signataires.csv", views.signatory_csv, name="csv"),
     path("declarations/<slug:slug>/statistiques/", views.statistics, name="statistics"),
     path("declarations/<slug:slug>/widget/", views.widget, name="widget"),
+    path("confidentialite/", pages.privacy, name="privacy"),
+    path("mentions-legales/", pages.legal, name="legal"),
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("contact/", pages.contact, name="contact"),
 ]

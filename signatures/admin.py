@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export import fields, resources
@@ -22,7 +24,7 @@ from declarations.models import Declaration
 from territories.models import Territory
 
 from . import services
-from .models import Contest, Flag, ModerationEvent, ModerationQueue, Signature
+from .models import Contest, Correction, Flag, ModerationEvent, ModerationQueue, Signature
 from .text import spreadsheet_safe
 
 Action = ModerationEvent.Action
@@ -130,6 +132,33 @@ class ContestInline(admin.TabularInline):
         return False
 
 
+class CorrectionInline(admin.TabularInline):
+    """Corrections the signatory proposed, with what each changes."""
+
+    model = Correction
+    fields = ["submitted_at", "changes", "outcome", "decided_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("modifications (public actuel → proposé)"))
+    def changes(self, correction):
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "<strong>{}</strong> : « {} » → « {} »",
+                correction.changes(),
+            )
+            or "—"
+        )
+
+
 class SignatureResource(resources.ModelResource):
     """Every field, with the territory spelt out, for CSV and XLSX exports.
 
@@ -224,11 +253,14 @@ class SignatureAdminBase(admin.ModelAdmin):
         "reject",
         "release",
         "keep_contested",
+        "approve_correction",
+        "reject_correction",
         "withdraw",
+        "renew_manage_link",
         "resend_confirmation",
         "anonymise",
     ]
-    inlines = [FlagInline, ContestInline, ModerationEventInline]
+    inlines = [FlagInline, ContestInline, CorrectionInline, ModerationEventInline]
     exclude = ["networks"]
     readonly_fields = [
         "public_id",
@@ -348,6 +380,50 @@ class SignatureAdminBase(admin.ModelAdmin):
                 kept,
             )
             % {"count": kept},
+        )
+
+    @admin.action(description=_("Publier la correction proposée"), permissions=["moderate"])
+    def approve_correction(self, request, queryset):
+        self._decide_corrections(request, queryset, approve=True)
+
+    @admin.action(description=_("Refuser la correction proposée"), permissions=["moderate"])
+    def reject_correction(self, request, queryset):
+        self._decide_corrections(request, queryset, approve=False)
+
+    def _decide_corrections(self, request, queryset, *, approve: bool):
+        open_corrections = Correction.objects.filter(
+            signature__in=queryset, decided_at__isnull=True
+        ).values_list("pk", flat=True)
+        count = 0
+        for pk in list(open_corrections):
+            services.decide_correction(correction_id=pk, approve=approve, actor=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d correction traitée ; le signataire est prévenu.",
+                "%(count)d corrections traitées ; les signataires sont prévenus.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(
+        description=_("Renouveler le lien « Gérer ma signature » (l'ancien ne marche plus)"),
+        permissions=["moderate"],
+    )
+    def renew_manage_link(self, request, queryset):
+        pks = list(queryset.values_list("pk", flat=True))
+        for pk in pks:
+            services.renew_manage_link(signature_id=pk, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d lien renouvelé et envoyé.",
+                "%(count)d liens renouvelés et envoyés.",
+                len(pks),
+            )
+            % {"count": len(pks)},
         )
 
     @admin.action(description=_("Retirer à la demande du signataire"), permissions=["moderate"])

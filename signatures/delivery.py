@@ -8,7 +8,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import emails
-from .models import Contest, ModerationEvent, OutgoingEmail, Signature
+from .models import Contest, Correction, ModerationEvent, OutgoingEmail, Signature
 
 Status = Signature.Status
 
@@ -142,3 +142,29 @@ def deliver_contest_answer(*, contest_id: int) -> None:
             return
         _send_or_classify(emails.send_contest_answer, contest)
         Contest.objects.filter(pk=contest_id).update(answered_at=Now())
+
+
+def deliver_manage_link(*, signature_id: int) -> None:
+    """Send a signatory their "manage my signature" link (asked for, or renewed)."""
+    signature = (
+        Signature.objects.select_related("declaration", "territory__departement")
+        .filter(pk=signature_id, anonymised_at__isnull=True)
+        .exclude(email="")
+        .first()
+    )
+    if signature is not None:
+        _send_or_classify(emails.send_manage_link, signature)
+
+
+def deliver_correction_decision(*, correction_id: int) -> None:
+    """Tell the signatory whether their correction was published."""
+    correction = (
+        Correction.objects.select_related(
+            "signature__declaration", "signature__territory__departement"
+        )
+        .filter(pk=correction_id, decided_at__isnull=False)
+        .exclude(signature__email="")
+        .first()
+    )
+    if correction is not None:
+        _send_or_classify(emails.send_correction_decision, correction)

@@ -26,16 +26,31 @@ def _send(template: str, context: dict, to: str | list[str]) -> None:
     message.send()
 
 
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _signatory_context(signature: Signature) -> dict:
+    """What every email to a signatory shows: the signature, and their personal link."""
+    token = signature.make_manage_token()
+    return {
+        "signature": signature,
+        "declaration": signature.declaration,
+        "territory": signature.territory,
+        "manage_url": _absolute(reverse("signatures:manage", kwargs={"token": token})),
+        "contact_email": settings.CONTACT_EMAIL,
+    }
+
+
 def send_confirmation(signature: Signature) -> None:
     path = reverse("signatures:confirm", kwargs={"token": signature.make_confirmation_token()})
     _send(
         "confirmation",
         {
-            "signature": signature,
-            "declaration": signature.declaration,
-            "territory": signature.territory,
-            "confirm_url": f"{settings.SITE_URL}{path}",
-            "resend_url": f"{settings.SITE_URL}{reverse('signatures:resend')}",
+            **_signatory_context(signature),
+            "confirm_url": _absolute(path),
+            "resend_url": _absolute(reverse("signatures:resend")),
+            "moderation_days": settings.MODERATION_DELAY_DAYS,
             "valid_days": CONFIRMATION_VALID_DAYS,
         },
         to=signature.email,
@@ -43,23 +58,36 @@ def send_confirmation(signature: Signature) -> None:
 
 
 def send_decision(event: ModerationEvent) -> None:
-    """The signatory learns the moderators' decision: published, or refused and why."""
+    """The signatory learns the decision: published, refused and why, or withdrawn."""
     signature = event.signature
     template = {
         ModerationEvent.Action.APPROVE: "signature-published",
         ModerationEvent.Action.REJECT: "signature-rejected",
+        ModerationEvent.Action.WITHDRAW: "signature-withdrawn",
     }[event.action]
     list_path = reverse("public:list", kwargs={"slug": signature.declaration.slug})
+    sign_path = reverse("signatures:sign", kwargs={"slug": signature.declaration.slug})
     _send(
         template,
         {
-            "signature": signature,
-            "declaration": signature.declaration,
-            "territory": signature.territory,
+            **_signatory_context(signature),
             "event": event,
-            "list_url": f"{settings.SITE_URL}{list_path}",
-            "contact_email": settings.CONTACT_EMAIL,
+            "list_url": _absolute(list_path),
+            "sign_url": _absolute(sign_path),
         },
+        to=signature.email,
+    )
+
+
+def send_manage_link(signature: Signature) -> None:
+    _send("manage-link", _signatory_context(signature), to=signature.email)
+
+
+def send_correction_decision(correction) -> None:
+    signature = correction.signature
+    _send(
+        "correction-decided",
+        {**_signatory_context(signature), "correction": correction},
         to=signature.email,
     )
 

@@ -1,3 +1,4 @@
+import hashlib
 import re
 import time
 from urllib.parse import urlencode
@@ -5,7 +6,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core import signing
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,14 @@ from .services import Contester, Signatory, UnlistedTerritory, live_signature_fo
 
 STARTED_SALT = "signatures.form-started"
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
+
+
+def consent_version() -> str:
+    """A fingerprint of the consent's French wording, stored with each signature:
+    it changes by itself whenever the text does."""
+    with translation.override("fr"):
+        return hashlib.sha256(str(PUBLICATION_CONSENT).encode()).hexdigest()[:12]
+
 
 PUBLICATION_CONSENT = _(
     "J'accepte que soient publiés sur ce site : le territoire, mes nom et prénom, ma "
@@ -320,6 +329,7 @@ class SignatureForm(forms.Form):
             comment=data["comment"].strip(),
             consents_to_news=data["consents_to_news"],
             fill_seconds=self.fill_seconds(),
+            consent_version=consent_version(),
         )
 
 
@@ -428,8 +438,37 @@ class ContestForm(forms.Form):
 
 
 class ResendForm(forms.Form):
+    """An address used to sign: for a new confirmation link, or a new "manage" link."""
+
     email = forms.EmailField(
         label=_("Adresse e-mail utilisée pour signer"),
         max_length=254,
         error_messages={"invalid": _("Saisissez une adresse e-mail valide.")},
     )
+
+
+class CorrectionForm(forms.Form):
+    """What a signatory may correct: the public name, function and comment."""
+
+    first_name = SignatureForm.base_fields["first_name"]
+    last_name = SignatureForm.base_fields["last_name"]
+    function = SignatureForm.base_fields["function"]
+    function_other = SignatureForm.base_fields["function_other"]
+    comment = SignatureForm.base_fields["comment"]
+
+    def clean_first_name(self):
+        return _clean_person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return _clean_person_name(self.cleaned_data["last_name"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("function") == Signature.Function.OTHER:
+            if not cleaned.get("function_other", "").strip():
+                self.add_error("function_other", _("Précisez votre fonction."))
+        elif "function_other" in cleaned:
+            cleaned["function_other"] = ""
+        if "comment" in cleaned:
+            cleaned["comment"] = cleaned["comment"].strip()
+        return cleaned

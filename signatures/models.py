@@ -17,6 +17,7 @@ from declarations.models import Declaration, Network
 from territories.models import Territory
 
 CONFIRMATION_SALT = "signatures.confirmation"
+MANAGE_SALT = "signatures.manage"
 CONFIRMATION_VALID_DAYS = 7  # a week to find the email and click
 CONFIRMATION_MAX_AGE = CONFIRMATION_VALID_DAYS * 24 * 3600  # seconds, for signing.loads
 # A second identical submission or resend within this delay sends no second email.
@@ -233,6 +234,9 @@ class Signature(models.Model):
         _("durée de saisie (s)"), null=True, blank=True, help_text=_("Inconnue si vide.")
     )
     anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True)
+    # When a signatory's correction was made public: the counts' version (and so the
+    # list's and the API's ETags) changes with it.
+    corrected_at = models.DateTimeField(_("corrigée le"), null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -308,6 +312,34 @@ class Signature(models.Model):
     def make_confirmation_token(self) -> str:
         """A signed, timestamped token naming this signature by its public id."""
         return signing.dumps({"s": self.public_id}, salt=CONFIRMATION_SALT, compress=True)
+
+    def make_manage_token(self) -> str:
+        """The "manage my signature" link's token: "<public id>:<signature>".
+
+        It does not expire (the signatory may come back any time), and is signed
+        with a salt that includes `manage_secret`: replacing the secret (a
+        moderator renewing the link) makes every earlier link invalid.
+        """
+        return signing.Signer(salt=f"{MANAGE_SALT}:{self.manage_secret}").sign(self.public_id)
+
+    @classmethod
+    def from_manage_token(cls, token: str) -> "Signature | None":
+        """The signature a manage token names, or None when it is unknown, forged or revoked."""
+        public_id, separator, _signature = token.partition(":")
+        if not separator:
+            return None
+        signature = (
+            cls.objects.select_related("declaration", "territory__departement")
+            .filter(public_id=public_id)
+            .first()
+        )
+        if signature is None:
+            return None
+        try:
+            signing.Signer(salt=f"{MANAGE_SALT}:{signature.manage_secret}").unsign(token)
+        except signing.BadSignature:
+            return None
+        return signature
 
     @classmethod
     def public_id_from_confirmation_token(cls, token: str) -> str:
@@ -542,9 +574,7 @@ class Correction(models.Model):
         APPROVED = "approved", _("publiée")
         REJECTED = "rejected", _("refusée")
 
-    signature = models.ForeignKey(
-        Signature, on_delete=models.CASCADE, related_name="corrections"
-    )
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="corrections")
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     function = models.CharField(_("fonction"), max_length=20, choices=Signature.Function)

@@ -14,13 +14,24 @@ from territories.models import Territory
 from territories.normalize import normalize
 
 from . import flags
-from .models import Contest, Flag, ModerationEvent, OutgoingEmail, Signature, source_hash
+from .models import (
+    Contest,
+    Correction,
+    Flag,
+    ModerationEvent,
+    OutgoingEmail,
+    Signature,
+    new_manage_secret,
+    source_hash,
+)
 from .tasks import (
     refresh_stats,
     send_confirmation_email,
     send_contest_answer,
     send_contest_received,
+    send_correction_decision_email,
     send_decision_email,
+    send_manage_link_email,
 )
 
 logger = logging.getLogger(__name__)
@@ -67,6 +78,7 @@ class Signatory:
     comment: str
     consents_to_news: bool
     fill_seconds: int | None = None
+    consent_version: str = ""
 
 
 def live_signature_for(*, declaration: Declaration, territory: Territory) -> Signature | None:
@@ -141,6 +153,8 @@ def sign_declaration(
         "comment": signatory.comment,
         "consents_to_news": signatory.consents_to_news,
         "consents_to_publication": True,
+        "consent_version": signatory.consent_version,
+        "consented_at": now,
         "submitted_ip": source.ip,
         "ip_hash": source_hash(source.ip or ""),  # as save() derives it
         "user_agent": source.user_agent[:300],
@@ -383,13 +397,15 @@ def resend_link_for_moderator(*, signature_id: int, actor) -> bool:
     return True
 
 
-def anonymise_signature(*, signature_id: int, actor) -> Signature:
+def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYMISE) -> Signature:
     """Erase what identifies the signatory; keep territory, networks and dates for counts.
 
     Side effects: a pending signature is withdrawn first (it can no longer be
     confirmed by anyone); names, function wording, email, phone, comment and
     IP are erased; flags, which quote personal data, are deleted; records an
-    audit event; refreshes the public counts' version when published. Idempotent.
+    audit event, `action` (ANONYMISE; ERASE when a retention period ran out,
+    see retention.py); refreshes the public counts' version when published.
+    Idempotent.
     """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
@@ -423,7 +439,7 @@ def anonymise_signature(*, signature_id: int, actor) -> Signature:
         ModerationEvent.objects.create(
             signature=signature,
             actor=actor,
-            action=Action.ANONYMISE,
+            action=action,
             from_status=previous,
             to_status=signature.status,
         )
@@ -560,3 +576,135 @@ def invalidate_by_source(
         except InvalidTransition:  # decided meanwhile
             continue
     return rejected
+
+
+# What a signatory corrects: the public name, function and comment.
+CORRECTABLE_FIELDS = ("first_name", "last_name", "function", "function_other", "comment")
+
+
+def correct_signature(*, signature_id: int, fields: dict) -> Signature | Correction:
+    """The signatory fixes their name, function or comment from their personal link.
+
+    Side effects: a signature not yet public (suspect, pending, confirmed) is
+    updated in place; a published one gets a Correction awaiting a moderator
+    (replacing any earlier one still open), and keeps its public text until
+    then. Records an audit event either way. Returns what was written.
+    Raises InvalidTransition for a withdrawn or rejected signature.
+    """
+    values = {name: fields[name] for name in CORRECTABLE_FIELDS}
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if signature.status in (Status.WITHDRAWN, Status.REJECTED) or signature.anonymised_at:
+            raise InvalidTransition(signature.status)
+        ModerationEvent.objects.create(
+            signature=signature,
+            action=Action.CORRECT,
+            from_status=signature.status,
+            to_status=signature.status,
+        )
+        if signature.status != Status.PUBLISHED:
+            for name, value in values.items():
+                setattr(signature, name, value)
+            signature.signatory_search = normalize(f"{signature.first_name} {signature.last_name}")
+            signature.save(update_fields=[*values, "signatory_search"])
+            return signature
+        Correction.objects.filter(signature=signature, decided_at__isnull=True).delete()
+        return Correction.objects.create(signature=signature, **values)
+
+
+def decide_correction(*, correction_id: int, approve: bool, actor) -> Correction:
+    """A moderator publishes or refuses a correction of a published signature.
+
+    Side effects: approved, the signature takes the corrected values and
+    `corrected_at` (so the counts' version, and the public ETags, change) and
+    the counts refresh; records the outcome and an audit event; after commit,
+    emails the signatory the decision.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        correction = (
+            Correction.objects.select_for_update()
+            .select_related("signature")
+            .get(pk=correction_id, decided_at__isnull=True)
+        )
+        signature = correction.signature
+        if approve:
+            for name in CORRECTABLE_FIELDS:
+                setattr(signature, name, getattr(correction, name))
+            signature.signatory_search = normalize(f"{signature.first_name} {signature.last_name}")
+            signature.corrected_at = now
+            signature.save(update_fields=[*CORRECTABLE_FIELDS, "signatory_search", "corrected_at"])
+            queue_stats_refresh(signature.declaration_id)
+        correction.outcome = (
+            Correction.Outcome.APPROVED if approve else Correction.Outcome.REJECTED
+        )
+        correction.decided_at = now
+        correction.save(update_fields=["outcome", "decided_at"])
+        ModerationEvent.objects.create(
+            signature=signature,
+            actor=actor,
+            action=Action.CORRECTION_APPROVED if approve else Action.CORRECTION_REJECTED,
+            from_status=signature.status,
+            to_status=signature.status,
+        )
+        transaction.on_commit(
+            lambda: send_correction_decision_email.delay(correction.pk), robust=True
+        )
+    return correction
+
+
+def withdraw_signature(*, signature_id: int) -> Signature:
+    """The signatory withdraws their territory's signature from their personal link.
+
+    Side effects: as change_status(WITHDRAW): gone from every public output once
+    the counts refresh, the territory free to sign again, an email acknowledging
+    it; its personal data are erased after RETENTION_ENDED_DAYS.
+    """
+    return change_status(
+        signature_id=signature_id,
+        action=Action.WITHDRAW,
+        note=_("Retrait demandé par le signataire depuis son lien personnel."),
+    )
+
+
+def send_manage_links(*, email: str) -> int:
+    """Send each signature of this address its "manage" link (the public form).
+
+    Side effects: queues one email per signature after commit, within the
+    address's caps. Returns how many were queued; the view must not reveal it.
+    """
+    signatures = list(
+        Signature.objects.filter(email__iexact=email, anonymised_at__isnull=True)
+        .exclude(status=Status.SUSPECT)
+        .values_list("pk", flat=True)
+    )
+    queued = 0
+    with transaction.atomic():
+        for pk in signatures:
+            if not OutgoingEmail.objects.claim(email=email, kind="manage", now=timezone.now()):
+                break
+            transaction.on_commit(lambda pk=pk: send_manage_link_email.delay(pk), robust=True)
+            queued += 1
+    return queued
+
+
+def renew_manage_link(*, signature_id: int, actor) -> Signature:
+    """A moderator revokes a signature's "manage" link and sends a fresh one.
+
+    Side effects: replaces `manage_secret` (every earlier link stops working),
+    records an audit event, queues the new link's email after commit.
+    """
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(pk=signature_id)
+        signature.manage_secret = new_manage_secret()
+        signature.save(update_fields=["manage_secret"])
+        ModerationEvent.objects.create(
+            signature=signature,
+            actor=actor,
+            action=Action.NEW_MANAGE_LINK,
+            from_status=signature.status,
+            to_status=signature.status,
+        )
+        if signature.email:
+            transaction.on_commit(lambda: send_manage_link_email.delay(signature.pk), robust=True)
+    return signature

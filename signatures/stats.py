@@ -67,6 +67,7 @@ def _version(published) -> str:
         ids=Sum("pk"),
         published=Max("published_at"),
         erased=Max("anonymised_at"),
+        corrected=Max("corrected_at"),
     )
     return hashlib.sha256(repr(sorted(figures.items())).encode()).hexdigest()[:32]
 

@@ -89,6 +89,28 @@ def send_contest_answer(self, contest_id: int) -> None:
     )
 
 
+@shared_task(name="signatures.send_manage_link", bind=True, max_retries=MAX_EMAIL_RETRIES)
+def send_manage_link_email(self, signature_id: int) -> None:
+    _deliver(
+        self,
+        lambda: delivery.deliver_manage_link(signature_id=signature_id),
+        lambda error: None,  # the signatory can ask again from /signatures/gerer/
+        lambda when: None,
+        f"Manage link for signature {signature_id}",
+    )
+
+
+@shared_task(name="signatures.send_correction_decision", bind=True, max_retries=MAX_EMAIL_RETRIES)
+def send_correction_decision_email(self, correction_id: int) -> None:
+    _deliver(
+        self,
+        lambda: delivery.deliver_correction_decision(correction_id=correction_id),
+        lambda error: None,  # the decision stands and shows on the manage page
+        lambda when: None,
+        f"Correction decision {correction_id}",
+    )
+
+
 @shared_task(name="signatures.sweep_unsent_emails")
 def sweep_unsent_emails() -> int:
     """Queue again the emails presumed lost; returns how many. Beat runs it every 15 s.
@@ -138,3 +160,6 @@ def refresh_stats(declaration_id: int) -> None:
 @shared_task(name="signatures.refresh_all_stats")
 def refresh_all_stats() -> int:
     return stats.refresh_all_stats()
+
+
+# signatures.apply_retention is in retention.py: it calls services, which import this module.

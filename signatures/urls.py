@@ -10,4 +10,6 @@ urlpatterns = [
     path("signatures/confirmer/<str:token>/", views.confirm, name="confirm"),
     path("signatures/renvoyer/", views.resend, name="resend"),
     path("signatures/contester/<str:public_id>/", views.contest, name="contest"),
+    path("signatures/gerer/", views.manage_request, name="manage_request"),
+    path("signatures/gerer/<str:token>/", views.manage, name="manage"),
 ]

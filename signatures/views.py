@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.core import signing
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -13,8 +15,14 @@ from territories.normalize import normalize
 from territories.search import search_territories
 
 from . import services
-from .forms import ContestForm, ResendForm, SignatureForm, already_signed_message
-from .models import CONFIRMATION_VALID_DAYS, Signature
+from .forms import (
+    ContestForm,
+    CorrectionForm,
+    ResendForm,
+    SignatureForm,
+    already_signed_message,
+)
+from .models import CONFIRMATION_VALID_DAYS, Correction, Signature
 
 # Per IP. Past SIGN_RATE a submission is kept silently as suspect (a town hall
 # behind one address may sign for a few bodies, a script for hundreds); past
@@ -249,3 +257,176 @@ def contest(request, public_id):
         )
         return redirect(signature.declaration)
     return render(request, "signatures/contest.html", context)
+
+
+MANAGE_RATE = "30/h"
+
+
+def _private(response):
+    """The manage page's token is in its URL: never sent on as a Referer, never cached."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    """ "Gérer ma signature": see, correct, withdraw, download. GET never changes anything."""
+    signature = Signature.from_manage_token(token)
+    if signature is None:
+        return _private(render(request, "signatures/manage_invalid.html", status=404))
+    action = request.POST.get("action", "")
+    form = CorrectionForm(
+        request.POST if action == "correct" else None, initial=_correction_initial(signature)
+    )
+    context = {"signature": signature, "token": token, "form": form}
+    if request.method == "POST":
+        if over_limit(request, "manage", MANAGE_RATE):
+            messages.error(
+                request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
+            )
+            return _private(render(request, "signatures/manage.html", context, status=429))
+        response = _manage_action(request, signature, action, form, context)
+        if response is not None:
+            return _private(response)
+    context.update(_manage_context(signature))
+    status = 400 if form.is_bound and form.errors else 200
+    return _private(render(request, "signatures/manage.html", context, status=status))
+
+
+def _manage_action(request, signature, action, form, context):
+    """Carry out one POSTed action; a response, or None to show the page again."""
+    here = reverse("signatures:manage", kwargs={"token": context["token"]})
+    if action == "download":
+        response = JsonResponse(
+            signature_data(signature), json_dumps_params={"ensure_ascii": False, "indent": 2}
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="ma-signature-{signature.public_id}.json"'
+        )
+        return response
+    if action == "withdraw":
+        if request.POST.get("confirmed") != "yes":
+            return render(request, "signatures/manage_withdraw.html", context)
+        try:
+            services.withdraw_signature(signature_id=signature.pk)
+        except services.InvalidTransition:
+            messages.info(request, _("Cette signature est déjà retirée."))
+            return redirect(here)
+        messages.success(
+            request,
+            _(
+                "Votre signature est retirée. Elle disparaît de la liste publique et des "
+                "chiffres dans quelques secondes ; un e-mail vous le confirme."
+            ),
+        )
+        return redirect(here)
+    if action == "correct" and form.is_valid():
+        try:
+            result = services.correct_signature(
+                signature_id=signature.pk, fields=form.cleaned_data
+            )
+        except services.InvalidTransition:
+            messages.error(
+                request, _("Une signature retirée ou refusée ne peut plus être corrigée.")
+            )
+            return redirect(here)
+        if isinstance(result, Correction):
+            messages.success(
+                request,
+                _(
+                    "Votre correction est enregistrée. La signature publique reste inchangée "
+                    "jusqu'à ce qu'un modérateur la vérifie ; vous serez prévenu·e par e-mail."
+                ),
+            )
+        else:
+            messages.success(request, _("Votre signature est corrigée."))
+        return redirect(here)
+    return None
+
+
+def _correction_initial(signature) -> dict:
+    """The values to correct from: a correction awaiting review, else the signature's."""
+    pending = signature.corrections.filter(decided_at__isnull=True).first()
+    source = pending or signature
+    return {name: getattr(source, name) for name in services.CORRECTABLE_FIELDS}
+
+
+def _manage_context(signature) -> dict:
+    return {
+        "data": signature_data(signature),
+        "pending_correction": signature.corrections.filter(decided_at__isnull=True).first(),
+        "can_change": signature.status
+        not in (Signature.Status.WITHDRAWN, Signature.Status.REJECTED)
+        and not signature.anonymised_at,
+    }
+
+
+def signature_data(signature) -> dict:
+    """Everything held about the signatory, as they may download it (RGPD art. 15 and 20)."""
+
+    def moment(value):
+        return timezone.localtime(value).isoformat() if value else None
+
+    return {
+        "reference": signature.public_id,
+        "declaration": signature.declaration.title,
+        "territory": {
+            "name": signature.territory.name,
+            "kind": signature.territory.get_kind_display(),
+            "code": signature.territory.code,
+            "siren": signature.territory.siren,
+        },
+        "status": signature.get_status_display(),
+        "first_name": signature.first_name,
+        "last_name": signature.last_name,
+        "function": signature.function_label,
+        "email": signature.email,
+        "phone": signature.phone,
+        "networks": [network.short_name for network in signature.networks.all()],
+        "comment": signature.comment,
+        "consents_to_publication": signature.consents_to_publication,
+        "consent_version": signature.consent_version,
+        "consented_at": moment(signature.consented_at),
+        "consents_to_news": signature.consents_to_news,
+        "submitted_at": moment(signature.submitted_at),
+        "confirmed_at": moment(signature.confirmed_at),
+        "published_at": moment(signature.published_at),
+        "rejected_at": moment(signature.rejected_at),
+        "withdrawn_at": moment(signature.withdrawn_at),
+        "ip_address": signature.submitted_ip,
+        "user_agent": signature.user_agent,
+        "seconds_to_fill_the_form": signature.fill_seconds,
+        "corrections": [
+            {
+                "submitted_at": moment(correction.submitted_at),
+                "outcome": correction.get_outcome_display() or None,
+                **{name: getattr(correction, name) for name in services.CORRECTABLE_FIELDS},
+            }
+            for correction in signature.corrections.all()
+        ],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def manage_request(request):
+    """A new "manage" link, by email; answers the same whether the address is known or not."""
+    form = ResendForm(request.POST or None)
+    if request.method == "POST":
+        if over_limit(request, "manage-request", RESEND_RATE):
+            messages.error(
+                request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
+            )
+            return render(request, "signatures/manage_request.html", {"form": form}, status=429)
+        if form.is_valid():
+            services.send_manage_links(email=form.cleaned_data["email"])
+            messages.success(
+                request,
+                _(
+                    "Si des signatures correspondent à cette adresse, un lien personnel pour "
+                    "les gérer vient d'y être envoyé."
+                ),
+            )
+            return redirect("signatures:manage_request")
+        return render(request, "signatures/manage_request.html", {"form": form}, status=400)
+    return render(request, "signatures/manage_request.html", {"form": form})

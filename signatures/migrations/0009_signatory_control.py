@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import signatures.models
 from django.db import migrations, models
+
+import signatures.models
 
 
 def give_each_its_own_secret(apps, schema_editor):
@@ -15,52 +16,131 @@ def give_each_its_own_secret(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('signatures', '0008_email_retries_and_sweeps'),
+        ("signatures", "0008_email_retries_and_sweeps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signature',
-            name='consent_version',
-            field=models.CharField(blank=True, max_length=20, verbose_name='version du consentement'),
+            model_name="signature",
+            name="consent_version",
+            field=models.CharField(
+                blank=True, max_length=20, verbose_name="version du consentement"
+            ),
         ),
         migrations.AddField(
-            model_name='signature',
-            name='consented_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='consentement donné le'),
+            model_name="signature",
+            name="consented_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="consentement donné le"
+            ),
         ),
         migrations.AddField(
-            model_name='signature',
-            name='manage_secret',
-            field=models.CharField(default=signatures.models.new_manage_secret, editable=False, max_length=32),
+            model_name="signature",
+            name="manage_secret",
+            field=models.CharField(
+                default=signatures.models.new_manage_secret, editable=False, max_length=32
+            ),
         ),
         migrations.RunPython(give_each_its_own_secret, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='moderationevent',
-            name='action',
-            field=models.CharField(choices=[('confirm', 'Confirmation par le signataire'), ('approve', 'Publication'), ('reject', 'Refus'), ('withdraw', 'Retrait à la demande du signataire'), ('resend', 'Renvoi du lien de confirmation'), ('anonymise', 'Anonymisation'), ('correct', 'Correction par le signataire'), ('correction_ok', 'Correction publiée'), ('correction_no', 'Correction refusée'), ('manage_link', 'Nouveau lien de gestion'), ('erase', 'Effacement (durée de conservation écoulée)'), ('release', 'Signature suspecte libérée'), ('contest', 'Contestation reçue'), ('contest_decided', 'Contestation tranchée')], max_length=20, verbose_name='action'),
+            model_name="moderationevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("confirm", "Confirmation par le signataire"),
+                    ("approve", "Publication"),
+                    ("reject", "Refus"),
+                    ("withdraw", "Retrait à la demande du signataire"),
+                    ("resend", "Renvoi du lien de confirmation"),
+                    ("anonymise", "Anonymisation"),
+                    ("correct", "Correction par le signataire"),
+                    ("correction_ok", "Correction publiée"),
+                    ("correction_no", "Correction refusée"),
+                    ("manage_link", "Nouveau lien de gestion"),
+                    ("erase", "Effacement (durée de conservation écoulée)"),
+                    ("release", "Signature suspecte libérée"),
+                    ("contest", "Contestation reçue"),
+                    ("contest_decided", "Contestation tranchée"),
+                ],
+                max_length=20,
+                verbose_name="action",
+            ),
         ),
         migrations.CreateModel(
-            name='Correction',
+            name="Correction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=100, verbose_name='nom')),
-                ('function', models.CharField(choices=[('president', 'Président·e'), ('maire', 'Maire'), ('vice_president', 'Vice-président·e'), ('conseiller', 'Conseiller·e'), ('autre', 'Autre fonction')], max_length=20, verbose_name='fonction')),
-                ('function_other', models.CharField(blank=True, max_length=150, verbose_name='autre fonction')),
-                ('comment', models.TextField(blank=True, max_length=500, verbose_name='commentaire public')),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='proposée le')),
-                ('outcome', models.CharField(blank=True, choices=[('approved', 'publiée'), ('rejected', 'refusée')], max_length=10, verbose_name='décision')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='tranchée le')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='signatures.signature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=100, verbose_name="nom")),
+                (
+                    "function",
+                    models.CharField(
+                        choices=[
+                            ("president", "Président·e"),
+                            ("maire", "Maire"),
+                            ("vice_president", "Vice-président·e"),
+                            ("conseiller", "Conseiller·e"),
+                            ("autre", "Autre fonction"),
+                        ],
+                        max_length=20,
+                        verbose_name="fonction",
+                    ),
+                ),
+                (
+                    "function_other",
+                    models.CharField(blank=True, max_length=150, verbose_name="autre fonction"),
+                ),
+                (
+                    "comment",
+                    models.TextField(
+                        blank=True, max_length=500, verbose_name="commentaire public"
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="proposée le"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("approved", "publiée"), ("rejected", "refusée")],
+                        max_length=10,
+                        verbose_name="décision",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="tranchée le"),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="signatures.signature",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction',
-                'verbose_name_plural': 'corrections',
-                'ordering': ['-submitted_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('decided_at__isnull', True)), fields=('signature',), name='one_open_correction_per_signature')],
+                "verbose_name": "correction",
+                "verbose_name_plural": "corrections",
+                "ordering": ["-submitted_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("decided_at__isnull", True)),
+                        fields=("signature",),
+                        name="one_open_correction_per_signature",
+                    )
+                ],
             },
         ),
     ]

@@ -222,7 +222,7 @@ def test_change_status_reject_of_a_published_signature_updates_the_count(
     assert declaration.signature_count == 0
 
 
-def test_change_status_withdraw_sends_no_email(
+def test_change_status_withdraw_acknowledges_it_by_email(
     moderator, mailoutbox, django_capture_on_commit_callbacks
 ):
     signature = SignatureFactory(status="published")
@@ -231,7 +231,9 @@ def test_change_status_withdraw_sends_no_email(
     signature.refresh_from_db()
     assert signature.status == Signature.Status.WITHDRAWN
     assert signature.withdrawn_at is not None
-    assert mailoutbox == []
+    assert [message.to for message in mailoutbox] == [[signature.email]]
+    assert "est retirée" in mailoutbox[0].subject
+    assert "/signatures/gerer/" in mailoutbox[0].body
 
 
 @pytest.mark.parametrize(
