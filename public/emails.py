@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 
 from .forms import ContactSubject
@@ -28,7 +27,6 @@ def _context(*, name: str, email: str, subject: str, message: str) -> dict:
         "email": email,
         "subject_label": ContactSubject(subject).label,
         "message": message,
-        "contact_url": f"{settings.SITE_URL}{reverse('public:contact')}",
     }
 
 

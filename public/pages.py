@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from alliance.resilience import over_limit
+from signatures.retention import OUTGOING_EMAIL_KEPT
 
 from .forms import ContactForm, ContactSubject
 from .services import submit_contact_message
@@ -44,6 +45,7 @@ def privacy(request):
             "retention_source_days": settings.RETENTION_SOURCE_DAYS,
             "retention_ended_days": settings.RETENTION_ENDED_DAYS,
             "retention_after_close_days": settings.RETENTION_AFTER_CLOSE_DAYS,
+            "outgoing_email_kept_days": OUTGOING_EMAIL_KEPT.days,
         },
     )
 

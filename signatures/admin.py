@@ -681,7 +681,7 @@ class ModerationQueueAdmin(SignatureAdminBase):
 
     def get_ordering(self, request):
         # "confirmed" sorts before "published" and "suspect": suspect ones come last.
-        return ["-is_contested", "status", "confirmed_at", "submitted_at", "pk"]
+        return ["-is_contested", "-has_correction", "status", "confirmed_at", "submitted_at", "pk"]
 
 
 class NotificationFailedFilter(admin.SimpleListFilter):

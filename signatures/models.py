@@ -84,13 +84,21 @@ class SignatureQuerySet(models.QuerySet):
         return self.pending().filter(email__iexact=email)
 
     def awaiting_decision(self):
-        """The moderators' queue: confirmed, suspect, or under an open contest."""
-        contested = Contest.objects.filter(
+        """The moderators' queue: confirmed, suspect, under an open contest, or with a
+        correction to review."""
+        open_contests = Contest.objects.filter(
             signature=models.OuterRef("pk"), decided_at__isnull=True
         )
-        return self.annotate(is_contested=models.Exists(contested)).filter(
+        open_corrections = Correction.objects.filter(
+            signature=models.OuterRef("pk"), decided_at__isnull=True
+        )
+        return self.annotate(
+            is_contested=models.Exists(open_contests),
+            has_correction=models.Exists(open_corrections),
+        ).filter(
             Q(status__in=[Signature.Status.CONFIRMED, Signature.Status.SUSPECT])
             | Q(is_contested=True)
+            | Q(has_correction=True)
         )
 
     # Where submissions come from, for the moderators' trending view and bulk invalidation.

@@ -401,10 +401,12 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
     """Erase what identifies the signatory; keep territory, networks and dates for counts.
 
     Side effects: a pending signature is withdrawn first (it can no longer be
-    confirmed by anyone); names, function wording, email, phone, comment and
-    IP are erased; flags, which quote personal data, are deleted; records an
-    audit event, `action` (ANONYMISE; ERASE when a retention period ran out,
-    see retention.py); refreshes the public counts' version when published.
+    confirmed by anyone); names, function wording, email and its domain, phone,
+    comment, IP, user agent and the SMTP error (which quotes the address) are
+    erased; flags, which quote personal data, and corrections are deleted; the
+    "manage" link stops working (nothing is left to manage); records an audit
+    event, `action` (ANONYMISE; ERASE when a retention period ran out, see
+    retention.py); refreshes the public counts' version when published.
     Idempotent.
     """
     with transaction.atomic():
@@ -419,6 +421,8 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
         signature.signatory_search = ""
         signature.email = signature.phone = signature.comment = ""
         signature.submitted_ip = None
+        signature.user_agent = signature.confirmation_error = ""
+        signature.manage_secret = new_manage_secret()
         signature.anonymised_at = timezone.now()
         signature.save(
             update_fields=[
@@ -430,10 +434,16 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
                 "phone",
                 "comment",
                 "submitted_ip",
+                "user_agent",
+                "confirmation_error",
+                "manage_secret",
                 "anonymised_at",
             ]
         )
+        # save() derives the domain from the (now empty) email; update_fields left it out.
+        Signature.objects.filter(pk=signature.pk).update(email_domain="")
         signature.flags.all().delete()
+        signature.corrections.all().delete()
         if signature.status == Status.PUBLISHED:
             queue_stats_refresh(signature.declaration_id)  # the public name changed
         ModerationEvent.objects.create(

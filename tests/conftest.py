@@ -94,6 +94,7 @@ def migration_data(transactional_db):
     modules = {
         "declarations.migrations.0002_alliance_des_territoires": "load_declaration",
         "signatures.migrations.0003_moderators_group": "create_group",
+        "signatures.migrations.0011_moderators_see_contests_and_corrections": "grant",
     }
     for module, function in modules.items():
         getattr(importlib.import_module(module), function)(apps, None)

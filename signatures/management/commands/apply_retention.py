@@ -16,6 +16,4 @@ class Command(BaseCommand):
         width = max(len(name) for name in done)
         for name, count in done.items():
             self.stdout.write(f"{name:<{width}}  {count}")
-        self.stdout.write(
-            self.style.SUCCESS(f"{sum(done.values())} lignes supprimées ou effacées.")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Total : {sum(done.values())}"))
