@@ -219,3 +219,51 @@ def test_already_signed_territory_is_refused_next_to_the_field(page, places):
     assert "territory-errors" in search.get_attribute("aria-describedby")
     assert page.get_by_role("textbox", name="Prénom").input_value() == "Jean-Luc"
     assert Signature.objects.filter(territory=places["toulouse"]).count() == 1
+
+
+def _manage_path(message) -> str:
+    """The personal "manage my signature" link in an email the SMTP sink received."""
+    text = message.get_body(("plain",)).get_content()
+    return re.search(r"https?://[^/\s]+(/signatures/gerer/[^/\s]+/)", text).group(1)
+
+
+@pytest.mark.celery_worker
+def test_signatory_corrects_then_withdraws_from_the_emailed_link(
+    page, places, celery_worker, smtp_sink
+):
+    declaration = DeclarationFactory(slug="gestion", moderation="post")
+    signature = SignatureFactory(
+        declaration=declaration,
+        territory=places["villeurbanne"],
+        status="pending",
+        first_name="Cédric",
+        last_name="Van Styvendal",
+        email="maire@mairie-cooperville.fr",
+        confirmation_queued_at=None,
+    )
+    services.send_new_links(email=signature.email)  # the confirmation email, with both links
+    assert wait_for(lambda: smtp_sink.messages), "the email never arrived"
+    page.goto(confirmation_path(smtp_sink.messages[0]))
+    page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
+    page.get_by_text("Votre signature est confirmée").wait_for()
+
+    page.goto(_manage_path(smtp_sink.messages[0]))
+    page.get_by_role("heading", name="Gérer ma signature").wait_for()
+    assert "maire@mairie-cooperville.fr" in page.content()  # what is held, shown to its owner
+    name = page.get_by_role("textbox", name=re.compile(r"^Nom\*?$"))
+    name.fill("Van Styvendael")
+    page.get_by_role("button", name="Enregistrer la correction").click()
+    page.get_by_text("Votre correction est enregistrée").wait_for()
+    assert signature.corrections.get().last_name == "Van Styvendael"
+
+    page.get_by_role("button", name="Retirer ma signature…").click()
+    page.get_by_role("heading", name="Retirer ma signature ?").wait_for()
+    page.get_by_role("button", name="Oui, retirer la signature").click()
+    page.get_by_text("Votre signature est retirée").first.wait_for()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.WITHDRAWN
+    assert wait_for(lambda: len(smtp_sink.messages) >= 2), "no acknowledgement"
+    assert "est retirée" in str(smtp_sink.messages[-1]["Subject"])
+    refresh_stats(declaration_id=declaration.pk)
+    page.goto(reverse("public:list", args=[declaration.slug]))
+    assert "Coopérville" not in page.locator("main").inner_text()

@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from gunicorn.config import Config as GunicornConfig
 
@@ -306,3 +307,18 @@ def test_manage_link_withdraw_end_to_end_through_a_real_worker(
     assert wait_for(lambda: len(smtp_sink.messages) == 2)
     assert "est retirée" in smtp_sink.messages[1]["Subject"]
     assert Signature.objects.get().status == Signature.Status.WITHDRAWN
+
+
+def test_origin_null_is_accepted_only_on_the_no_referrer_pages(published, declaration):
+    """Browsers send `Origin: null` from a no-referrer page; the CSRF token still counts."""
+    browser = Client(enforce_csrf_checks=True)
+    path = _manage_path(published)
+    page = browser.get(path).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = {"csrfmiddlewaretoken": token, "action": "download"}
+    assert browser.post(path, data, HTTP_ORIGIN="null").status_code == 200
+    assert browser.post(path, {"action": "download"}, HTTP_ORIGIN="null").status_code == 403
+    sign = reverse("signatures:sign", args=[declaration.slug])
+    assert (
+        browser.post(sign, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null").status_code == 403
+    )
