@@ -250,6 +250,14 @@ HOST_NAME = env.str("HOST_NAME", default="")
 HOST_ADDRESS = env.str("HOST_ADDRESS", default="")
 # Data protection officer or privacy contact; CONTACT_EMAIL when unset.
 PRIVACY_EMAIL = env.str("PRIVACY_EMAIL", default="")
+# ProConnect, the State's identity federation for professionals (OpenID Connect): the
+# "S'identifier avec ProConnect" button shows only when all three are set. The issuer's
+# /.well-known/openid-configuration is read from PROCONNECT_BASE_URL. Redirect URI to
+# register with the provider: <SITE_URL>/proconnect/callback/
+PROCONNECT_BASE_URL = env.str("PROCONNECT_BASE_URL", default="").rstrip("/")
+PROCONNECT_CLIENT_ID = env.str("PROCONNECT_CLIENT_ID", default="")
+PROCONNECT_CLIENT_SECRET = env.str("PROCONNECT_CLIENT_SECRET", default="")
+PROCONNECT_SCOPES = "openid email given_name usual_name siret"
 # How long moderators take to check a signature, as promised to signatories (days).
 MODERATION_DELAY_DAYS = env.int("MODERATION_DELAY_DAYS", default=5)
 
