@@ -291,6 +291,12 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded files that no URL serves directly (council deliberations): views that check
+# permissions stream them. Outside STATIC_ROOT and any web server's document root.
+PRIVATE_ROOT = Path(env.str("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+# Largest deliberation accepted (bytes).
+DELIBERATION_MAX_BYTES = 5 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import FileSystemStorage
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -39,6 +40,16 @@ def new_public_id() -> str:
     Row ids are sequential and would tell how many submissions exist.
     """
     return secrets.token_urlsafe(12)
+
+
+def private_storage() -> FileSystemStorage:
+    """Files no URL serves: only views that check who asks read them (settings.PRIVATE_ROOT)."""
+    return FileSystemStorage(location=settings.PRIVATE_ROOT)
+
+
+def deliberation_path(signature, filename: str) -> str:
+    """A random name: the signatory's file name may say who they are, and must not be guessed."""
+    return f"deliberations/{secrets.token_urlsafe(18)}.pdf"
 
 
 def new_manage_secret() -> str:
@@ -175,6 +186,18 @@ class Signature(models.Model):
         CONSEILLER = "conseiller", _("Conseiller·e")
         OTHER = "autre", _("Autre fonction")
 
+    class Civility(models.TextChoices):
+        MADAME = "madame", _("Madame")
+        MONSIEUR = "monsieur", _("Monsieur")
+
+    class Verification(models.TextChoices):
+        """How strongly the signature is tied to its territory, strongest first."""
+
+        PROCONNECT = "proconnect", _("ProConnect")
+        DELIBERATION = "deliberation", _("délibération")
+        OFFICIAL_DOMAIN = "domain", _("domaine officiel")
+        EMAIL = "email", _("e-mail")
+
     LIVE_STATUSES = (Status.CONFIRMED, Status.PUBLISHED)
 
     public_id = models.CharField(
@@ -193,6 +216,7 @@ class Signature(models.Model):
     last_name = models.CharField(_("nom"), max_length=100)
     # Normalised "first last" for the public, accent-insensitive search.
     signatory_search = models.TextField(blank=True, editable=False)
+    civility = models.CharField(_("civilité"), max_length=10, choices=Civility, blank=True)
     function = models.CharField(_("fonction"), max_length=20, choices=Function)
     function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
     email = models.EmailField(_("adresse e-mail"), max_length=254)
@@ -207,6 +231,48 @@ class Signature(models.Model):
     comment = models.TextField(_("commentaire public"), max_length=500, blank=True)
     consents_to_publication = models.BooleanField(_("accepte la publication"), default=False)
     consents_to_news = models.BooleanField(_("accepte de recevoir des nouvelles"), default=False)
+    # Signing on behalf of the executive: the public signatory above is the executive;
+    # the person who filled in the form (and owns `email`) stays private.
+    signs_on_behalf = models.BooleanField(_("au nom de l'exécutif"), default=False)
+    filler_first_name = models.CharField(
+        _("prénom de la personne qui signe"), max_length=100, blank=True
+    )
+    filler_last_name = models.CharField(
+        _("nom de la personne qui signe"), max_length=100, blank=True
+    )
+    filler_function = models.CharField(
+        _("fonction de la personne qui signe"), max_length=150, blank=True
+    )
+    declares_authorised = models.BooleanField(
+        _("se déclare habilité·e à engager le territoire"), default=False
+    )
+    # The strongest proof that applies (see Signature.Verification), kept up to date by
+    # services.refresh_verification; the list, the API and the counts filter on it.
+    verification = models.CharField(
+        _("niveau de vérification"),
+        max_length=12,
+        choices=Verification,
+        default=Verification.EMAIL,
+        db_index=True,
+    )
+    # A council deliberation or mandate (PDF), stored outside any public URL; shown to
+    # moderators, and linked publicly only once a moderator marks it public.
+    deliberation = models.FileField(
+        _("délibération ou mandat (PDF)"),
+        upload_to=deliberation_path,
+        storage=private_storage,
+        blank=True,
+        max_length=200,
+    )
+    deliberation_uploaded_at = models.DateTimeField(
+        _("délibération jointe le"), null=True, blank=True
+    )
+    deliberation_is_public = models.BooleanField(_("délibération publique"), default=False)
+    # The organisation ProConnect vouched for, when the signatory signed in with it.
+    proconnect_siret = models.CharField(_("SIRET ProConnect"), max_length=14, blank=True)
+    proconnect_verified_at = models.DateTimeField(
+        _("identifié·e par ProConnect le"), null=True, blank=True
+    )
     # Which wording of the publication consent was accepted, and when (RGPD art. 7).
     consent_version = models.CharField(_("version du consentement"), max_length=20, blank=True)
     consented_at = models.DateTimeField(_("consentement donné le"), null=True, blank=True)

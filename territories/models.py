@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .normalize import normalize
@@ -129,3 +130,37 @@ class Territory(models.Model):
         if self.departement_id and self.departement_id != self.pk:
             parts.append(f"{self.departement.name} ({self.departement.code})")
         return f"{self.name} — {', '.join(str(p) for p in parts)}"
+
+
+class TerritoryDomain(models.Model):
+    """An email domain known to belong to a territory's administration.
+
+    Learnt from a signature verified by ProConnect (the organisation's SIREN
+    matched the territory), or entered by a moderator. A signature from such a
+    domain reaches the "official domain" level; from a domain known for another
+    territory, it is flagged.
+    """
+
+    class Source(models.TextChoices):
+        PROCONNECT = "proconnect", _("appris d'une signature ProConnect")
+        MODERATOR = "moderator", _("confirmé par un modérateur")
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="domains", verbose_name=_("territoire")
+    )
+    domain = models.CharField(_("domaine"), max_length=254, unique=True)
+    source = models.CharField(_("source"), max_length=12, choices=Source)
+    created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("domaine e-mail officiel")
+        verbose_name_plural = _("domaines e-mail officiels")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(domain=Lower("domain")), name="territory_domain_lower_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} → {self.territory}"
