@@ -9,7 +9,7 @@ export DEBUG ?= 1
 
 VENDOR := static/vendor
 
-.PHONY: run test setup install assets migrate reference worker beat lint format messages check-deploy screenshots clean
+.PHONY: run test setup install assets migrate reference worker beat proconnect lint format messages check-deploy screenshots clean
 
 run: setup ## Set up everything and serve the site on http://127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -52,6 +52,14 @@ worker: install ## A Celery worker (needs REDIS_URL)
 
 beat: install ## Celery beat, the periodic scheduler (needs REDIS_URL)
 	$(VENV)/bin/celery -A alliance beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+# Development only: a local OpenID provider standing in for ProConnect (docs/proconnect.md).
+proconnect: node_modules/.installed ## The ProConnect stand-in on http://127.0.0.1:9090
+	@echo "Set these in .env, then restart make run (sign in with e.g. marie@mairie-toulouse.fr|213105554|00012):"
+	@echo "  PROCONNECT_BASE_URL=http://127.0.0.1:9090"
+	@echo "  PROCONNECT_CLIENT_ID=alliance-dev"
+	@echo "  PROCONNECT_CLIENT_SECRET=alliance-dev-secret"
+	node tests/proconnect/provider.mjs 9090
 
 lint: install
 	$(VENV)/bin/ruff check .

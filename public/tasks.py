@@ -10,9 +10,9 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-# _is_transient is the signatures app's rule for telling SMTP "later" from "never";
+# is_transient is the signatures app's rule for telling SMTP "later" from "never";
 # the contact emails follow the same rule rather than a copy of it.
-from signatures.delivery import TRANSIENT_ERRORS, _is_transient
+from signatures.delivery import TRANSIENT_ERRORS, is_transient
 from signatures.tasks import MAX_EMAIL_RETRIES
 
 from . import emails
@@ -25,7 +25,7 @@ def _send(task, send, what: str) -> None:
     try:
         send()
     except TRANSIENT_ERRORS as exc:
-        if _is_transient(exc) and task.request.retries < MAX_EMAIL_RETRIES:
+        if is_transient(exc) and task.request.retries < MAX_EMAIL_RETRIES:
             countdown = min(600, 10 * 2**task.request.retries)
             raise task.retry(exc=exc, countdown=countdown) from None
         # The type only: an SMTP refusal's text names the recipient.

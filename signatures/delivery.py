@@ -13,7 +13,7 @@ from .models import Contest, Correction, ModerationEvent, OutgoingEmail, Signatu
 Status = Signature.Status
 
 
-# What a failed SMTP exchange may raise; _is_transient sorts them.
+# What a failed SMTP exchange may raise; is_transient sorts them.
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 
 
@@ -21,7 +21,7 @@ class PermanentEmailError(Exception):
     """The email cannot be delivered by trying again (bad address, broken template…)."""
 
 
-def _is_transient(exc: Exception) -> bool:
+def is_transient(exc: Exception) -> bool:
     """Worth another try: the server said "later" (4xx), hung up, or the network failed."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _msg in exc.recipients.values())
@@ -63,7 +63,7 @@ def _send_or_classify(send, obj) -> None:
     try:
         send(obj)
     except Exception as exc:
-        if _is_transient(exc):
+        if is_transient(exc):
             raise
         raise PermanentEmailError(exc) from exc
 

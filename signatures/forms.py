@@ -189,6 +189,11 @@ class SignatureForm(forms.Form):
         self.declaration = declaration
         self.fields["networks"].queryset = Network.objects.order_by("position")
         self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
+        self.fields["consents_to_publication"].help_text = format_html(
+            '<a href="{}">{}</a>',
+            reverse("public:privacy"),
+            _("Ce qui est publié, ce qui ne l'est jamais, et vos droits"),
+        )
 
     def elapsed_seconds(self) -> float | None:
         """Time since the form was first shown; None when the stamp is missing or forged."""

@@ -85,7 +85,7 @@ def content(migration_data):
         (entraide, "Petit", Signature.Function.MAIRE, ""),
     ]
     for index, (territory, last_name, function, comment) in enumerate(published):
-        signature = SignatureFactory(
+        signature = last_published = SignatureFactory(
             declaration=declaration,
             territory=territory,
             last_name=last_name,
@@ -96,7 +96,7 @@ def content(migration_data):
         signature.networks.set(networks[: 1 + index % 3])
     pending = SignatureFactory(declaration=declaration, territory=pending_place)
     refresh_stats(declaration_id=declaration.pk)
-    return {"declaration": declaration, "pending": pending}
+    return {"declaration": declaration, "pending": pending, "published": last_published}
 
 
 def sign_url() -> str:
@@ -122,6 +122,18 @@ PAGES = {
     "statistics": lambda content: reverse("public:statistics", args=[SLUG]),
     "widget": lambda content: reverse("public:widget", args=[SLUG]),
     "territory-search": lambda content: reverse("territories:search") + "?q=relanceville",
+    "privacy": lambda content: reverse("public:privacy"),
+    "legal": lambda content: reverse("public:legal"),
+    "contact": lambda content: reverse("public:contact"),
+    "accessibility": lambda content: reverse("public:accessibility"),
+    "engagement": lambda content: reverse("declarations:engagement", args=[SLUG]),
+    "contest": lambda content: reverse(
+        "signatures:contest", args=[content["published"].public_id]
+    ),
+    "manage": lambda content: reverse(
+        "signatures:manage", args=[content["pending"].make_manage_token()]
+    ),
+    "manage-request": lambda content: reverse("signatures:manage_request"),
     "not-found": lambda content: "/nulle-part/",
 }
 

@@ -251,6 +251,12 @@ def test_manage_actions_are_rate_limited(client, published):
     assert response.status_code == 429
 
 
+def test_consent_checkbox_links_to_the_privacy_notice(client, declaration):
+    html = client.get(reverse("signatures:sign", args=[declaration.slug])).content.decode()
+    assert f'href="{reverse("public:privacy")}"' in html
+    assert "vos droits" in html
+
+
 def test_consent_version_and_time_are_stored(client, declaration, territory):
     client.post(
         reverse("signatures:sign", args=[declaration.slug]),
