@@ -107,9 +107,10 @@ def signer(number: int, territory, stack: Stack, sink, tally: Tally, email_wait:
         "territory": territory.pk,
         "first_name": "Soak",
         "last_name": f"Signataire {number}",
-        "function": "maire",
+        "function": "president",
         "email": address,
         "consents_to_publication": "on",
+        "declares_authorised": "on",
     }
     ip = f"10.{number // 250}.{number % 250}.1"
     status = None

@@ -32,7 +32,7 @@ from .filters import PublicFilterForm, public_row, published_signatures
 
 CACHE_SECONDS = 10  # the counts refresh every 5 s; clients and proxies may reuse 10 s
 CURSOR_SALT = "signatures.api.cursor"
-FILTERS = ("q", "kind", "region", "departement", "network")
+FILTERS = ("q", "kind", "region", "departement", "network", "verification")
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -130,6 +130,7 @@ class DetailedCounts(Counts):
     by_region: list[RegionCount]
     by_departement: list[DepartementCount]
     by_day: list[DayCount]
+    by_verification: list[KindCount]
 
 
 class DeclarationDetail(DeclarationSummary):
@@ -155,6 +156,12 @@ class SignatureOut(Schema):
     networks: list[str]
     comment: str
     published_at: datetime.datetime
+    verification: str = Field(
+        description=gettext_lazy(
+            "Comment la signature est prouvée, du plus fort au plus faible : ProConnect, "
+            "délibération, domaine officiel, e-mail."
+        )
+    )
 
 
 class SignaturePage(Schema):
@@ -174,6 +181,14 @@ class SignatureQuery(Schema):
     region: str = Field("", description=gettext_lazy("Code officiel de la région."))
     departement: str = Field("", description=gettext_lazy("Code officiel du département."))
     network: str = Field("", description=gettext_lazy("Identifiant du réseau."))
+    verification: str = Field(
+        "",
+        description=format_lazy(
+            "{} : {}.",
+            gettext_lazy("Niveau de vérification"),
+            ", ".join(Signature.Verification.values),
+        ),
+    )
     cursor: str = Field("", description=gettext_lazy("Valeur tirée du lien `next`."))
     limit: int = Field(50, ge=1, le=200)
 
@@ -345,6 +360,10 @@ def _detailed_counts(declaration: Declaration, stats: SignatureStats) -> dict:
             {"code": code, "count": count} for code, count in sorted(stats.by_departement.items())
         ],
         "by_day": [{"date": day, "count": count} for day, count in stats.by_day],
+        "by_verification": [
+            {"kind": level, "label": str(label), "count": stats.by_verification.get(level, 0)}
+            for level, label in Signature.Verification.choices
+        ],
     }
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from signatures.models import Signature
 from territories.models import Territory
 
 MAP_PATH = settings.BASE_DIR / "static/vendor/maps/france-departments.json"
@@ -172,6 +173,13 @@ def kind_chart(by_kind: dict[str, int]) -> BarChart:
     labels = dict(Territory.Kind.choices)
     rows = [(str(labels.get(kind, kind)), count) for kind, count in by_kind.items()]
     return bar_chart(sorted(rows, key=lambda row: (-row[1], row[0])))
+
+
+def verification_chart(by_verification: dict[str, int]) -> BarChart:
+    """Published signatures by verification level, strongest first, every level shown."""
+    return bar_chart(
+        [(label, by_verification.get(level, 0)) for level, label in Signature.Verification.choices]
+    )
 
 
 def network_chart(by_network: list[dict]) -> BarChart:

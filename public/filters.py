@@ -36,6 +36,7 @@ PUBLIC_COLUMNS = [
     ("networks", _("réseaux")),
     ("comment", _("commentaire")),
     ("published_at", _("date de publication")),
+    ("verification", _("vérification")),
 ]
 
 
@@ -51,6 +52,11 @@ class PublicFilterForm(forms.Form):
     region = forms.ChoiceField(label=_("Région"), required=False)
     departement = forms.ChoiceField(label=_("Département"), required=False)
     network = forms.ChoiceField(label=_("Réseau"), required=False)
+    verification = forms.ChoiceField(
+        label=_("Vérification"),
+        required=False,
+        choices=[("", _("Tous les niveaux")), *Signature.Verification.choices],
+    )
     sort = forms.ChoiceField(
         label=_("Trier par"),
         required=False,
@@ -103,6 +109,8 @@ def published_signatures(declaration: Declaration, filters: dict) -> QuerySet:
         signatures = signatures.filter(territory__departement__code=filters["departement"])
     if filters.get("network"):
         signatures = signatures.filter(networks__slug=filters["network"])
+    if filters.get("verification"):
+        signatures = signatures.filter(verification=filters["verification"])
     return signatures.order_by(*SORTS[filters.get("sort") or "recent"])
 
 
@@ -123,4 +131,5 @@ def public_row(signature: Signature) -> dict:
         "networks": [n.short_name for n in signature.networks.all()],
         "comment": signature.comment,
         "published_at": timezone.localtime(published).isoformat() if published else None,
+        "verification": signature.get_verification_display(),
     }

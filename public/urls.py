@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, views
+from . import pages, verify, views
 
 app_name = "public"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("mentions-legales/", pages.legal, name="legal"),
     path("accessibilite/", pages.accessibility, name="accessibility"),
     path("contact/", pages.contact, name="contact"),
+    path("verifier/<str:public_id>/", verify.verify, name="verify"),
+    path("verifier/<str:public_id>/attestation.pdf", verify.attestation, name="attestation"),
 ]

@@ -156,6 +156,7 @@ def statistics(request, slug):
         {
             **context,
             "kind_chart": charts.kind_chart(stats.by_kind),
+            "verification_chart": charts.verification_chart(stats.by_verification),
             "network_chart": charts.network_chart(stats.by_network),
             "region_chart": charts.region_chart(stats.by_region),
             "departement_map": charts.departement_map(stats.by_departement),

@@ -21,7 +21,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
 from declarations.models import Declaration
-from territories.models import Territory
+from territories.models import Territory, TerritoryDomain
 
 from . import services
 from .models import Contest, Correction, Flag, ModerationEvent, ModerationQueue, Signature
@@ -225,6 +225,7 @@ class SignatureAdminBase(admin.ModelAdmin):
         "function_label",
         "email",
         "status",
+        "verification",
         flag_list,
         "submitted_at",
         "confirmed_at",
@@ -236,6 +237,7 @@ class SignatureAdminBase(admin.ModelAdmin):
         RegionFilter,
         "networks",
         FlagFilter,
+        "verification",
     ]
     search_fields = [
         "first_name",
@@ -264,6 +266,15 @@ class SignatureAdminBase(admin.ModelAdmin):
     exclude = ["networks"]
     readonly_fields = [
         "public_id",
+        "verification",
+        "proconnect_siret",
+        "proconnect_verified_at",
+        "signs_on_behalf",
+        "filler_first_name",
+        "filler_last_name",
+        "filler_function",
+        "declares_authorised",
+        "civility",
         "declaration",
         "territory",
         "first_name",
@@ -724,3 +735,22 @@ class ModerationEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TerritoryDomain)
+class TerritoryDomainAdmin(admin.ModelAdmin):
+    """Email domains known to belong to a territory: their signatures rank "official domain"."""
+
+    list_display = ["domain", "territory", "source", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["domain", "territory__name", "territory__siren"]
+    raw_id_fields = ["territory"]
+
+    def save_model(self, request, obj, form, change):
+        obj.domain = obj.domain.strip().lower()
+        super().save_model(request, obj, form, change)
+        # Signatures from this domain change level (and flags) now, not at their next event.
+        for signature in Signature.objects.filter(email_domain=obj.domain).select_related(
+            "territory"
+        ):
+            services.refresh_proof(signature)

@@ -9,6 +9,8 @@ import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from territories.models import Territory, TerritoryDomain
+
 from .models import Flag, Signature
 from .text import MARKUP
 
@@ -39,6 +41,9 @@ COMPUTED_CODES = (
     Flag.Code.MARKUP,
     Flag.Code.DOMAIN_BURST,
     Flag.Code.IP_BURST,
+    Flag.Code.OTHER_TERRITORY_DOMAIN,
+    Flag.Code.PROCONNECT_MISMATCH,
+    Flag.Code.FUNCTION_MISMATCH,
 )
 
 
@@ -69,6 +74,30 @@ def compute_flags(signature: Signature) -> dict[str, str]:
     ]
     if any(MARKUP.search(text) for text in texts):
         found[Flag.Code.MARKUP] = ""
+    other = (
+        TerritoryDomain.objects.filter(domain=domain)
+        .exclude(territory_id=signature.territory_id)
+        .select_related("territory")
+        .first()
+    )
+    if other:
+        found[Flag.Code.OTHER_TERRITORY_DOMAIN] = _(
+            "@%(domain)s est un domaine de %(territory)s"
+        ) % {
+            "domain": domain,
+            "territory": other.territory.label,
+        }
+    if signature.proconnect_siret and not proconnect_matches(signature):
+        found[Flag.Code.PROCONNECT_MISMATCH] = _(
+            "SIRET ProConnect %(siret)s ; SIREN du territoire %(siren)s"
+        ) % {"siret": signature.proconnect_siret, "siren": signature.territory.siren or "—"}
+    if not function_fits(signature.function, signature.territory.kind):
+        found[Flag.Code.FUNCTION_MISMATCH] = _(
+            "%(function)s pour un territoire de type %(kind)s"
+        ) % {
+            "function": signature.get_function_display(),
+            "kind": signature.territory.get_kind_display(),
+        }
     if domain and domain not in WEBMAIL_DOMAINS:
         count = _territories_nearby(signature, Q(email_domain=domain), DOMAIN_WINDOW)
         if count >= BURST_TERRITORIES:
@@ -118,3 +147,39 @@ def add_flag(signature: Signature, code: str, detail: str = "") -> None:
     Flag.objects.update_or_create(
         signature=signature, code=code, defaults={"detail": str(detail)[:300]}
     )
+
+
+# A mayor leads a commune; a président·e leads every other kind of local authority.
+FUNCTIONS_BY_KIND = {
+    Signature.Function.MAIRE: {Territory.Kind.COMMUNE},
+    Signature.Function.PRESIDENT: set(Territory.Kind) - {Territory.Kind.COMMUNE},
+}
+
+
+def function_fits(function: str, kind: str) -> bool:
+    """False for an executive function that does not lead this kind (a "Maire" of an EPCI)."""
+    kinds = FUNCTIONS_BY_KIND.get(function)
+    return kinds is None or kind in kinds
+
+
+def proconnect_matches(signature: Signature) -> bool:
+    """The organisation ProConnect vouched for is the territory: SIRET starts with its SIREN."""
+    siren = signature.territory.siren
+    return bool(siren) and signature.proconnect_siret[:9] == siren
+
+
+def verification_level(signature: Signature) -> str:
+    """The strongest proof that applies to this signature (Signature.Verification)."""
+    level = Signature.Verification
+    if signature.proconnect_siret and proconnect_matches(signature):
+        return level.PROCONNECT
+    if signature.deliberation:
+        return level.DELIBERATION
+    if (
+        signature.email_domain
+        and TerritoryDomain.objects.filter(
+            territory_id=signature.territory_id, domain=signature.email_domain
+        ).exists()
+    ):
+        return level.OFFICIAL_DOMAIN
+    return level.EMAIL

@@ -15,10 +15,12 @@ from territories.models import Territory
 from territories.validators import ascii_digits, is_ascii_digits, validate_siren
 
 from . import text
+from .flags import function_fits
 from .models import Signature
 from .services import Contester, Signatory, UnlistedTerritory, live_signature_for
 
 STARTED_SALT = "signatures.form-started"
+SELF, ON_BEHALF = "self", "executive"
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,25}$")
 
 
@@ -133,10 +135,52 @@ class SignatureForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
+    signer_role = forms.ChoiceField(
+        label=_("Qui signe ?"),
+        choices=[
+            (SELF, _("Moi-même, en tant qu'élu·e de l'exécutif")),
+            (ON_BEHALF, _("Au nom de l'exécutif de la collectivité (cabinet, services…)")),
+        ],
+        initial=SELF,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Au nom de l'exécutif : la liste publique affiche l'exécutif ; votre nom, votre "
+            "fonction et votre adresse restent connus des seuls modérateurs."
+        ),
+    )
+    civility = forms.ChoiceField(
+        label=_("Civilité"),
+        choices=[("", _("Non précisée")), *Signature.Civility.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Pour que la liste publique se lise bien : « Madame la Maire »."),
+    )
     function = forms.ChoiceField(
         label=_("Fonction ou mandat"), choices=Signature.Function.choices, widget=forms.RadioSelect
     )
     function_other = NameField(label=_("Précisez la fonction"), max_length=150, required=False)
+    function_confirmed = forms.BooleanField(
+        label=_("Je confirme cette fonction pour ce territoire"), required=False
+    )
+    filler_first_name = NameField(
+        label=_("Votre prénom"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    filler_last_name = NameField(
+        label=_("Votre nom"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    filler_function = NameField(
+        label=_("Votre fonction"),
+        max_length=150,
+        required=False,
+        help_text=_("Par exemple : directrice de cabinet."),
+    )
     email = forms.EmailField(
         label=_("Adresse e-mail professionnelle"),
         error_messages={
@@ -175,6 +219,15 @@ class SignatureForm(forms.Form):
         label=_("J'accepte de recevoir des nouvelles de l'Alliance des territoires."),
         required=False,
     )
+    declares_authorised = forms.BooleanField(
+        label=_("Je suis habilité·e à engager ce territoire."),
+        error_messages={
+            "required": _(
+                "Seule une personne habilitée peut engager le territoire : cochez cette case "
+                "si c'est votre cas."
+            )
+        },
+    )
     # Invisible to people (hidden by CSS and from screen readers), filled by bots.
     website = forms.CharField(
         required=False,
@@ -189,6 +242,7 @@ class SignatureForm(forms.Form):
         self.declaration = declaration
         self.fields["networks"].queryset = Network.objects.order_by("position")
         self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
+        self.show_function_confirmation = bool(self.data.get("function_confirmed"))
         self.fields["consents_to_publication"].help_text = format_html(
             '<a href="{}">{}</a>',
             reverse("public:privacy"),
@@ -214,6 +268,7 @@ class SignatureForm(forms.Form):
     SUMMARY_LABELS = {
         "territory": _("Territoire"),
         "consents_to_publication": _("Accord de publication"),
+        "declares_authorised": _("Habilitation"),
     }
 
     def error_summary(self) -> list[tuple[str, str, str]]:
@@ -262,6 +317,8 @@ class SignatureForm(forms.Form):
             and not cleaned.get("function_other", "").strip()
         ):
             self.add_error("function_other", _("Précisez votre fonction."))
+        if cleaned.get("signer_role") == ON_BEHALF:
+            self._clean_filler(cleaned)
         if cleaned.get("not_listed"):
             self._clean_unlisted(cleaned)
         elif not cleaned.get("territory") and "territory" not in self.errors:
@@ -272,7 +329,40 @@ class SignatureForm(forms.Form):
         territory = self.resolved_territory()
         if territory is not None and territory.pk:
             self._check_not_signed(territory)
+            self._check_function_fits(territory, cleaned)
         return cleaned
+
+    def _clean_filler(self, cleaned):
+        required = {
+            "filler_first_name": _("Indiquez votre prénom."),
+            "filler_last_name": _("Indiquez votre nom."),
+            "filler_function": _("Indiquez votre fonction."),
+        }
+        for name, message in required.items():
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+
+    def _check_function_fits(self, territory, cleaned):
+        """A "Maire" for an EPCI, a "Président·e" for a commune: asks to confirm, once."""
+        function = cleaned.get("function")
+        if (
+            function
+            and not cleaned.get("function_confirmed")
+            and not function_fits(function, territory.kind)
+        ):
+            self.add_error(
+                "function",
+                _(
+                    "« %(function)s » est inhabituel pour un territoire de type %(kind)s. "
+                    "Choisissez une autre fonction, ou cochez « Je confirme cette fonction "
+                    "pour ce territoire »."
+                )
+                % {
+                    "function": dict(Signature.Function.choices)[function],
+                    "kind": territory.get_kind_display(),
+                },
+            )
+            self.show_function_confirmation = True
 
     def _clean_unlisted(self, cleaned):
         required = {
@@ -322,7 +412,14 @@ class SignatureForm(forms.Form):
 
     def signatory(self) -> Signatory:
         data = self.cleaned_data
+        on_behalf = data.get("signer_role") == ON_BEHALF
         return Signatory(
+            civility=data.get("civility", ""),
+            signs_on_behalf=on_behalf,
+            filler_first_name=data["filler_first_name"] if on_behalf else "",
+            filler_last_name=data["filler_last_name"] if on_behalf else "",
+            filler_function=data["filler_function"] if on_behalf else "",
+            declares_authorised=data["declares_authorised"],
             first_name=data["first_name"],
             last_name=data["last_name"],
             function=data["function"],

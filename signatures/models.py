@@ -72,6 +72,25 @@ def source_hash(value: str) -> str:
 CONFIRMATION_LINK_AGE = datetime.timedelta(seconds=CONFIRMATION_MAX_AGE)
 
 
+# (civility, function) → the function in that gender, and the formal way to name it.
+GENDERED_FUNCTIONS = {
+    ("madame", "president"): _("Présidente"),
+    ("monsieur", "president"): _("Président"),
+    ("madame", "vice_president"): _("Vice-présidente"),
+    ("monsieur", "vice_president"): _("Vice-président"),
+    ("madame", "conseiller"): _("Conseillère"),
+    ("monsieur", "conseiller"): _("Conseiller"),
+}
+FORMAL_TITLES = {
+    ("madame", "maire"): _("Madame la Maire"),
+    ("monsieur", "maire"): _("Monsieur le Maire"),
+    ("madame", "president"): _("Madame la Présidente"),
+    ("monsieur", "president"): _("Monsieur le Président"),
+    ("madame", "vice_president"): _("Madame la Vice-présidente"),
+    ("monsieur", "vice_president"): _("Monsieur le Vice-président"),
+}
+
+
 class SignatureQuerySet(models.QuerySet):
     def live(self):
         """Signatures that hold their territory: confirmed or published."""
@@ -363,9 +382,27 @@ class Signature(models.Model):
 
     @property
     def function_label(self) -> str:
+        """The function as shown: in the civility's gender when it is known."""
         if self.function == self.Function.OTHER and self.function_other:
             return self.function_other
-        return self.get_function_display()
+        gendered = GENDERED_FUNCTIONS.get((self.civility, self.function))
+        return str(gendered) if gendered else self.get_function_display()
+
+    @property
+    def public_signatory(self) -> str:
+        """How the public list names the signatory: "Madame la Maire, Camille Durand"."""
+        title = FORMAL_TITLES.get((self.civility, self.function))
+        if title and not self.anonymised_at:
+            return f"{title}, {self.full_name}"
+        return f"{self.full_name}, {self.function_label}"
+
+    @property
+    def addressee_name(self) -> str:
+        """Whom emails greet: the person who filled in the form (not the executive they
+        signed for)."""
+        if self.signs_on_behalf and self.filler_last_name:
+            return f"{self.filler_first_name} {self.filler_last_name}"
+        return self.full_name
 
     @property
     def network_names(self) -> str:
@@ -440,6 +477,9 @@ class Flag(models.Model):
         MARKUP = "markup", _("Lien ou balise dans le texte")
         SUSPECT = "suspect", _("Envoi suspect, mis de côté sans e-mail")
         CONTESTED = "contested", _("Signature contestée")
+        OTHER_TERRITORY_DOMAIN = "other_domain", _("Domaine e-mail d'un autre territoire")
+        PROCONNECT_MISMATCH = "pc_mismatch", _("Organisation ProConnect ≠ territoire")
+        FUNCTION_MISMATCH = "function", _("Fonction inhabituelle pour ce type de territoire")
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="flags")
     code = models.CharField(_("signal"), max_length=20, choices=Code)
@@ -717,6 +757,7 @@ class SignatureStats(models.Model):
     by_region = models.JSONField(default=list)  # [{"code", "name", "count"}]
     by_departement = models.JSONField(default=dict)  # {code: signing territories}
     by_day = models.JSONField(default=list)  # [["YYYY-MM-DD", count]], Paris dates
+    by_verification = models.JSONField(default=dict)  # {verification level: count}
     # Changes whenever the published set or what it shows changes: ETags use it.
     version = models.CharField(max_length=64, blank=True)
     last_change_at = models.DateTimeField(null=True, blank=True)

@@ -106,7 +106,8 @@ def login(request: HttpRequest) -> HttpResponse:
             state=secrets.token_urlsafe(RANDOM_BYTES),
             nonce=secrets.token_urlsafe(RANDOM_BYTES),
         )
-    except (requests.RequestException, ValueError, IdentityRefused) as exc:
+    # RuntimeError: Authlib's word for a discovery document without an endpoint it needs.
+    except (requests.RequestException, ValueError, RuntimeError, IdentityRefused) as exc:
         logger.warning("ProConnect unavailable at login: %r", exc)
         messages.error(request, _provider_down_message())
         return redirect(next_url)
@@ -222,7 +223,7 @@ def _verified_identity(request: HttpRequest, client) -> dict:
                 )
             ) from exc
         raise IdentityRefused(_not_verified_message()) from exc
-    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
+    except (AuthlibBaseError, JoseError, ValueError, KeyError, RuntimeError) as exc:
         logger.warning("ProConnect answer refused: %r", exc)
         raise IdentityRefused(_not_verified_message()) from exc
     return _identity_from(claims)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from declarations.models import Declaration, Network
-from territories.models import Territory
+from territories.models import Territory, TerritoryDomain
 from territories.normalize import normalize
 
 from . import flags
@@ -79,6 +79,14 @@ class Signatory:
     consents_to_news: bool
     fill_seconds: int | None = None
     consent_version: str = ""
+    civility: str = ""
+    signs_on_behalf: bool = False
+    filler_first_name: str = ""
+    filler_last_name: str = ""
+    filler_function: str = ""
+    declares_authorised: bool = False
+    # The identity ProConnect vouched for, when the signatory signed in with it.
+    proconnect_siret: str = ""
 
 
 def live_signature_for(*, declaration: Declaration, territory: Territory) -> Signature | None:
@@ -154,6 +162,14 @@ def sign_declaration(
         "consents_to_news": signatory.consents_to_news,
         "consents_to_publication": True,
         "consent_version": signatory.consent_version,
+        "civility": signatory.civility,
+        "signs_on_behalf": signatory.signs_on_behalf,
+        "filler_first_name": signatory.filler_first_name,
+        "filler_last_name": signatory.filler_last_name,
+        "filler_function": signatory.filler_function,
+        "declares_authorised": signatory.declares_authorised,
+        "proconnect_siret": signatory.proconnect_siret,
+        "proconnect_verified_at": now if signatory.proconnect_siret else None,
         "consented_at": now,
         "submitted_ip": source.ip,
         "ip_hash": source_hash(source.ip or ""),  # as save() derives it
@@ -186,7 +202,7 @@ def sign_declaration(
                 setattr(signature, name, value)
             signature.save(update_fields=list(fields))
         signature.networks.set(networks)
-        flags.refresh_flags(signature)
+        refresh_proof(signature)
         if not signature.confirmation_recently_queued(now):
             _queue_confirmation(signature)
     return signature
@@ -202,7 +218,7 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
         **fields,
     )
     signature.networks.set(networks)
-    flags.refresh_flags(signature)
+    refresh_proof(signature)
     flags.add_flag(signature, Flag.Code.SUSPECT, reason)
     return signature
 
@@ -350,7 +366,7 @@ def change_status(
             created_at=now,
         )
         if action == Action.CONFIRM:
-            flags.refresh_flags(signature)
+            refresh_proof(signature)
         if action == Action.RELEASE:
             _queue_confirmation(signature, capped=False)  # a moderator vouched for it
         if target in (Status.REJECTED, Status.WITHDRAWN):
@@ -454,6 +470,35 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
             to_status=signature.status,
         )
     return signature
+
+
+def refresh_proof(signature: Signature) -> None:
+    """Recompute what tells moderators and the public how the signature is proven.
+
+    Side effects: stores the flags (flags.refresh_flags) and the verification
+    level (flags.verification_level); a ProConnect-verified signature teaches
+    the territory its email domain (TerritoryDomain, unless webmail or already
+    known for another territory), so later signatures from it rank "official
+    domain".
+    """
+    if (
+        signature.proconnect_siret
+        and flags.proconnect_matches(signature)
+        and signature.email_domain
+        and signature.email_domain not in flags.WEBMAIL_DOMAINS
+    ):
+        TerritoryDomain.objects.get_or_create(
+            domain=signature.email_domain,
+            defaults={
+                "territory_id": signature.territory_id,
+                "source": TerritoryDomain.Source.PROCONNECT,
+            },
+        )
+    flags.refresh_flags(signature)
+    level = flags.verification_level(signature)
+    if level != signature.verification:
+        signature.verification = level
+        Signature.objects.filter(pk=signature.pk).update(verification=level)
 
 
 def queue_stats_refresh(declaration_id: int) -> None:

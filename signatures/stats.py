@@ -68,6 +68,10 @@ def _version(published) -> str:
         published=Max("published_at"),
         erased=Max("anonymised_at"),
         corrected=Max("corrected_at"),
+        # Levels change after publication (a deliberation, a domain): count them in.
+        proconnect=Count("pk", filter=Q(verification=Signature.Verification.PROCONNECT)),
+        deliberation=Count("pk", filter=Q(verification=Signature.Verification.DELIBERATION)),
+        domain=Count("pk", filter=Q(verification=Signature.Verification.OFFICIAL_DOMAIN)),
     )
     return hashlib.sha256(repr(sorted(figures.items())).encode()).hexdigest()[:32]
 
@@ -109,6 +113,9 @@ def refresh_stats(*, declaration_id: int) -> SignatureStats:
 def _fill(stats: SignatureStats, published) -> None:
     stats.total = published.count()
     stats.population = covered_population(published)
+    stats.by_verification = dict(
+        published.values_list("verification").annotate(count=Count("pk")).order_by()
+    )
     stats.by_kind = dict(
         published.values_list("territory__kind").annotate(count=Count("pk")).order_by()
     )

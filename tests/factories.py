@@ -123,15 +123,16 @@ def form_started_stamp(seconds_ago: float = 60) -> str:
 
 
 def signature_form_data(**overrides) -> dict:
-    """What the signing form posts for Camille Durand, mayor, after a minute of typing;
-    no territory unless given."""
+    """What the signing form posts for Camille Durand, président·e (of the métropole the
+    `territory` fixture is), after a minute of typing; no territory unless given."""
     return {
         "started": form_started_stamp(),
         "first_name": "Camille",
         "last_name": "Durand",
-        "function": "maire",
+        "function": "president",
         "email": "camille.durand@mairie-test.fr",
         "consents_to_publication": "on",
+        "declares_authorised": "on",
         **overrides,
     }
 

@@ -59,9 +59,10 @@ def _fields(territory, email: str) -> dict:
         "territory": territory.pk,
         "first_name": "Camille",
         "last_name": "Fiable",
-        "function": "maire",
+        "function": "president",
         "email": email,
         "consents_to_publication": "on",
+        "declares_authorised": "on",
     }
 
 

@@ -237,6 +237,7 @@ def test_statistics_tables_have_captions_and_header_scopes(client, signed_declar
     assert captions == [
         "Territoires signataires par type de territoire",
         "Territoires signataires membres de chaque réseau",
+        "Signatures publiées par niveau de vérification",
         "Territoires signataires par région",
         "Territoires signataires par département",
         "Signatures publiées par jour",

@@ -27,7 +27,9 @@ def _codes(signature):
 
 def test_a_careful_official_raises_no_flag():
     territory = TerritoryFactory(kind="commune", is_referential=True)
-    signature = SignatureFactory(territory=territory, email="maire@ville.fr", fill_seconds=240)
+    signature = SignatureFactory(
+        territory=territory, email="maire@ville.fr", fill_seconds=240, function="maire"
+    )
     assert _codes(signature) == set()
 
 
@@ -112,7 +114,10 @@ def test_flags_are_computed_when_the_form_is_submitted(client):
     client.post(
         f"/declarations/{declaration.slug}/signer/",
         signature_form_data(
-            territory=territory.pk, email="camille@orange.fr", started=form_started_stamp(5)
+            territory=territory.pk,
+            function="maire",
+            email="camille@orange.fr",
+            started=form_started_stamp(5),
         ),
     )
     signature = declaration.signatures.get()

@@ -1,0 +1,89 @@
+"""The verification page of a signature, and the attestation that points to it.
+
+The attestation's QR code leads to `/verifier/<public id>/`: the page shows the
+signature's public record while it is published, says when it was withdrawn, and
+answers 404 for every other reference.
+"""
+
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
+
+from signatures.attestation import attestation_pdf, verification_url
+from signatures.models import Signature
+
+from .filters import public_row
+
+Status = Signature.Status
+
+
+@require_safe
+def verify(request, public_id):
+    """A published signature's public record, or the date it was withdrawn."""
+    signature = _verifiable_or_none(public_id)
+    if signature is None:
+        # The reference is not repeated: the page would print whatever text a link puts there.
+        return render(request, "public/verify_unknown.html", status=404)
+    # Only public fields reach the template: never the signature itself, which
+    # holds the email address, phone and IP address.
+    context = {
+        "declaration": signature.declaration,
+        "public_id": signature.public_id,
+        "is_published": signature.status == Status.PUBLISHED,
+        "withdrawn_at": signature.withdrawn_at,
+        "verification_url": verification_url(signature),
+    }
+    if context["is_published"]:
+        context |= {
+            "record": public_row(signature),
+            "signed_at": signature.confirmed_at or signature.submitted_at,
+            "published_at": signature.published_at,
+            "verification": signature.get_verification_display(),
+            "departement_code": _departement_code(signature),
+        }
+    return render(request, "public/verify.html", context)
+
+
+@require_safe
+def attestation(request, public_id):
+    """The PDF attestation of a published signature.
+
+    Public on purpose, like the list it repeats: it holds only public data, and
+    proves nothing by itself. The verification page its QR code leads to is what
+    says whether the signature still stands.
+    """
+    signature = _verifiable_or_none(public_id)
+    if signature is None or signature.status != Status.PUBLISHED:
+        raise Http404("no published signature has this reference")
+    name = slugify(signature.territory.name) or slugify(signature.territory.code)
+    response = HttpResponse(attestation_pdf(signature), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="attestation-{name}-{signature.public_id}.pdf"'
+    )
+    return response
+
+
+def _verifiable_or_none(public_id: str) -> Signature | None:
+    """The signature if it is published, or was published and then withdrawn.
+
+    A rejected one (even after publication) answers like an unknown reference: it
+    is not, or no longer, a signature of the declaration. So does one withdrawn
+    before publication, which never had a public record.
+    """
+    return (
+        Signature.objects.select_related(
+            "declaration", "territory__departement", "territory__region"
+        )
+        .filter(
+            Q(status=Status.PUBLISHED) | Q(status=Status.WITHDRAWN, published_at__isnull=False),
+            public_id=public_id,
+        )
+        .first()
+    )
+
+
+def _departement_code(signature: Signature) -> str:
+    departement = signature.territory.departement
+    return departement.code if departement else ""

@@ -1,0 +1,161 @@
+"""Proof that the territory signed: who signs, with which function, from which domain."""
+
+import pytest
+from django.urls import reverse
+
+from public.filters import public_row
+from signatures import flags, services
+from signatures.forms import SignatureForm
+from signatures.models import Flag, Signature
+from territories.models import TerritoryDomain
+from tests.factories import SignatureFactory, TerritoryFactory, fake_siren, signature_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _sign(client, declaration, **data):
+    return client.post(
+        reverse("signatures:sign", args=[declaration.slug]), signature_form_data(**data)
+    )
+
+
+ON_BEHALF = {
+    "signer_role": "executive",
+    "civility": "madame",
+    "first_name": "Élise",
+    "last_name": "Exécutive",
+    "function": "president",
+    "filler_first_name": "Paul",
+    "filler_last_name": "Cabinet",
+    "filler_function": "Directeur de cabinet",
+    "email": "cabinet@testville.fr",
+}
+
+
+def test_on_behalf_the_public_sees_the_executive_and_never_the_filler(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _sign(client, declaration, territory=territory.pk, **ON_BEHALF).status_code == 302
+    signature = Signature.objects.get()
+    assert signature.signs_on_behalf
+    assert (signature.filler_last_name, signature.filler_function) == (
+        "Cabinet",
+        "Directeur de cabinet",
+    )
+    assert mailoutbox[0].body.startswith("Bonjour Paul Cabinet,")  # the emails greet the filler
+    services.confirm_signature(signature_id=signature.pk)
+    services.change_status(signature_id=signature.pk, action="approve")
+    signature.refresh_from_db()
+    assert signature.public_signatory == "Madame la Présidente, Élise Exécutive"
+    html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
+    api = client.get(f"/api/declarations/{declaration.slug}/signatures").content.decode()
+    csv = b"".join(
+        client.get(reverse("public:csv", args=[declaration.slug])).streaming_content
+    ).decode()
+    assert "Madame la Présidente, Élise Exécutive" in html
+    for output in (html, api, csv, str(public_row(signature))):
+        assert "Élise Exécutive" in output or "Exécutive" in output
+        for private in ("Paul", "Cabinet", "cabinet@testville.fr", "Directeur de cabinet"):
+            assert private not in output
+
+
+def test_on_behalf_the_filler_must_say_who_they_are(declaration, territory):
+    data = {**ON_BEHALF, "filler_first_name": "", "filler_last_name": "", "filler_function": ""}
+    form = SignatureForm(
+        signature_form_data(territory=territory.pk, **data), declaration=declaration
+    )
+    assert not form.is_valid()
+    assert set(form.errors) == {"filler_first_name", "filler_last_name", "filler_function"}
+
+
+def test_the_signer_declares_being_authorised(declaration, territory):
+    data = signature_form_data(territory=territory.pk)
+    del data["declares_authorised"]
+    form = SignatureForm(data, declaration=declaration)
+    assert not form.is_valid()
+    assert "Seule une personne habilitée" in str(form.errors["declares_authorised"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "function"), [("metropole", "maire"), ("commune", "president"), ("cc", "maire")]
+)
+def test_a_function_that_does_not_fit_the_kind_asks_for_confirmation(
+    client, declaration, kind, function
+):
+    place = TerritoryFactory(kind=kind)
+    response = _sign(client, declaration, territory=place.pk, function=function)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "est inhabituel pour un territoire de type" in html
+    assert "Je confirme cette fonction pour ce territoire" in html
+    confirmed = _sign(
+        client, declaration, territory=place.pk, function=function, function_confirmed="on"
+    )
+    assert confirmed.status_code == 302
+    assert Signature.objects.get().flags.filter(code=Flag.Code.FUNCTION_MISMATCH).exists()
+
+
+def test_functions_read_in_the_civility_gender():
+    assert SignatureFactory.build(civility="madame", function="maire").public_signatory.startswith(
+        "Madame la Maire, "
+    )
+    assert SignatureFactory.build(civility="monsieur", function="president").function_label == (
+        "Président"
+    )
+    assert SignatureFactory.build(civility="", function="president").function_label == (
+        "Président·e"
+    )
+
+
+def test_a_known_domain_of_the_territory_gives_the_official_domain_level(declaration):
+    territory = TerritoryFactory(kind="commune")
+    TerritoryDomain.objects.create(territory=territory, domain="testville.fr", source="moderator")
+    signature = SignatureFactory(
+        declaration=declaration, territory=territory, email="maire@testville.fr", function="maire"
+    )
+    services.refresh_proof(signature)
+    assert signature.verification == Signature.Verification.OFFICIAL_DOMAIN
+    other = SignatureFactory(declaration=declaration, email="x@testville.fr", function="maire")
+    services.refresh_proof(other)
+    assert other.verification == Signature.Verification.EMAIL
+    flag = other.flags.get(code=Flag.Code.OTHER_TERRITORY_DOMAIN)
+    assert territory.name in flag.detail
+
+
+def test_a_matching_proconnect_siret_is_the_strongest_level_and_teaches_the_domain(declaration):
+    territory = TerritoryFactory(kind="metropole", siren=fake_siren(41))
+    signature = SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        email="dgs@metropole-exemple.fr",
+        proconnect_siret=f"{territory.siren}00017",
+    )
+    services.refresh_proof(signature)
+    assert signature.verification == Signature.Verification.PROCONNECT
+    assert TerritoryDomain.objects.get(domain="metropole-exemple.fr").territory == territory
+    later = SignatureFactory(
+        declaration=declaration, territory=territory, email="elu@metropole-exemple.fr"
+    )
+    services.refresh_proof(later)
+    assert later.verification == Signature.Verification.OFFICIAL_DOMAIN
+
+
+def test_a_proconnect_siret_of_another_organisation_is_flagged_naming_both(declaration):
+    territory = TerritoryFactory(kind="metropole", siren=fake_siren(42))
+    signature = SignatureFactory(
+        declaration=declaration, territory=territory, proconnect_siret=f"{fake_siren(43)}00011"
+    )
+    services.refresh_proof(signature)
+    assert signature.verification == Signature.Verification.EMAIL
+    detail = signature.flags.get(code=Flag.Code.PROCONNECT_MISMATCH).detail
+    assert fake_siren(43) in detail
+    assert territory.siren in detail
+    assert not TerritoryDomain.objects.exists()
+
+
+def test_function_fits_the_executive_of_each_kind():
+    assert flags.function_fits("maire", "commune")
+    assert not flags.function_fits("maire", "region")
+    assert flags.function_fits("president", "region")
+    assert flags.function_fits("autre", "commune")
