@@ -73,6 +73,12 @@ def send_decision(event: ModerationEvent) -> None:
             **_signatory_context(signature),
             "event": event,
             "list_url": _absolute(list_path),
+            "attestation_url": _absolute(
+                reverse("public:attestation", kwargs={"public_id": signature.public_id})
+            ),
+            "verify_url": _absolute(
+                reverse("public:verify", kwargs={"public_id": signature.public_id})
+            ),
             "sign_url": _absolute(sign_path),
         },
         to=signature.email,

@@ -237,9 +237,19 @@ class SignatureForm(forms.Form):
     # When the form was first shown, signed: how long filling it took is a moderation hint.
     started = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, declaration: Declaration, **kwargs):
+    def __init__(self, *args, declaration: Declaration, identity: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.declaration = declaration
+        # What ProConnect verified: the email is locked to it; the names are the
+        # signatory's (or, on behalf of the executive, the filler's), see clean().
+        self.identity = identity
+        if identity:
+            email = self.fields["email"]
+            email.disabled = True
+            email.initial = identity["email"]
+            email.help_text = _("Vérifiée par ProConnect : aucun e-mail de confirmation.")
+            for name, claim in (("first_name", "given_name"), ("last_name", "usual_name")):
+                self.fields[name].initial = identity[claim]
         self.fields["networks"].queryset = Network.objects.order_by("position")
         self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
         self.show_function_confirmation = bool(self.data.get("function_confirmed"))
@@ -317,6 +327,13 @@ class SignatureForm(forms.Form):
             and not cleaned.get("function_other", "").strip()
         ):
             self.add_error("function_other", _("Précisez votre fonction."))
+        if self.identity:
+            # The verified person: the signatory, or the filler when signing on behalf.
+            prefix = "filler_" if cleaned.get("signer_role") == ON_BEHALF else ""
+            cleaned[f"{prefix}first_name"] = self.identity["given_name"]
+            cleaned[f"{prefix}last_name"] = self.identity["usual_name"]
+            self.errors.pop(f"{prefix}first_name", None)
+            self.errors.pop(f"{prefix}last_name", None)
         if cleaned.get("signer_role") == ON_BEHALF:
             self._clean_filler(cleaned)
         if cleaned.get("not_listed"):
@@ -420,6 +437,7 @@ class SignatureForm(forms.Form):
             filler_last_name=data["filler_last_name"] if on_behalf else "",
             filler_function=data["filler_function"] if on_behalf else "",
             declares_authorised=data["declares_authorised"],
+            proconnect_siret=self.identity["siret"] if self.identity else "",
             first_name=data["first_name"],
             last_name=data["last_name"],
             function=data["function"],

@@ -146,6 +146,9 @@ def sign_declaration(
     With a `suspect_reason` (over the rate limit, honeypot, robot speed) the
     signature is stored as `suspect` instead, flagged with the reason, and no
     email leaves: the sender sees the usual page, moderators decide.
+    A signatory whom ProConnect verified as belonging to the territory (SIRET
+    of their organisation = the territory's SIREN) is confirmed at once
+    (change_status CONFIRM), without an email.
     Raises TerritoryAlreadySigned when the territory has a live signature.
     """
     now = timezone.now()
@@ -203,6 +206,13 @@ def sign_declaration(
             signature.save(update_fields=list(fields))
         signature.networks.set(networks)
         refresh_proof(signature)
+        if signature.verification == Signature.Verification.PROCONNECT:
+            # ProConnect verified the address and the organisation: no email round trip.
+            return change_status(
+                signature_id=signature.pk,
+                action=Action.CONFIRM,
+                note=_("Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."),
+            )
         if not signature.confirmation_recently_queued(now):
             _queue_confirmation(signature)
     return signature

@@ -14,7 +14,7 @@ from territories.models import Territory
 from territories.normalize import normalize
 from territories.search import search_territories
 
-from . import services
+from . import proconnect, services
 from .forms import (
     ContestForm,
     CorrectionForm,
@@ -46,13 +46,16 @@ def sign(request, slug):
         return render(
             request, "signatures/closed.html", {"declaration": declaration}, status=status
         )
+    identity = proconnect.identity(request)
     searching = request.method == "POST" and request.POST.get("action") == "search"
     if searching:
         # The no-JavaScript search: show results, keep what was typed, judge nothing yet.
-        form = SignatureForm(initial=_as_initial(request.POST), declaration=declaration)
+        form = SignatureForm(
+            initial=_as_initial(request.POST), declaration=declaration, identity=identity
+        )
     else:
         data = request.POST if request.method == "POST" else None
-        form = SignatureForm(data, declaration=declaration)
+        form = SignatureForm(data, declaration=declaration, identity=identity)
     status = 200
     if form.is_bound:
         # Only real submissions count: searching without JavaScript is free.
@@ -71,7 +74,13 @@ def sign(request, slug):
     return render(
         request,
         "signatures/sign.html",
-        {"declaration": declaration, "form": form, "results": _territory_results(form)},
+        {
+            "declaration": declaration,
+            "form": form,
+            "results": _territory_results(form),
+            "proconnect_configured": proconnect.is_configured(),
+            "proconnect_identity": identity,
+        },
         status=status,
     )
 
@@ -103,7 +112,7 @@ def _record_signature(request, declaration, form, *, over_limit: bool):
     sender learns nothing, no email leaves, moderators decide.
     """
     try:
-        services.sign_declaration(
+        signature = services.sign_declaration(
             declaration=declaration,
             territory=form.territory_to_sign(),
             signatory=form.signatory(),
@@ -116,8 +125,24 @@ def _record_signature(request, declaration, form, *, over_limit: bool):
     except services.TerritoryAlreadySigned as exc:
         form.add_territory_error(already_signed_message(declaration, exc.live))
         return None
+    if signature.status in Signature.LIVE_STATUSES:  # verified by ProConnect: no email round trip
+        messages.success(request, _verified_message(signature))
+        return redirect(declaration)
     request.session["signature_email"] = form.cleaned_data["email"]
     return redirect("signatures:check_inbox", slug=declaration.slug)
+
+
+def _verified_message(signature) -> str:
+    """What a signatory verified by ProConnect reads instead of "check your inbox"."""
+    if signature.status == Signature.Status.PUBLISHED:
+        return _(
+            "Merci ! ProConnect a vérifié que vous représentez ce territoire : votre "
+            "signature est confirmée et publiée, sans e-mail de confirmation."
+        )
+    return _(
+        "Merci ! ProConnect a vérifié que vous représentez ce territoire : votre signature "
+        "est confirmée, sans e-mail de confirmation. Elle sera publiée après vérification."
+    )
 
 
 def _territory_results(form):

@@ -61,6 +61,7 @@ def _sign_as_president(page, first_name: str, last_name: str, email: str) -> Non
     page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")).fill(last_name)
     page.get_by_role("radio", name="Président·e", exact=True).check()
     page.get_by_role("textbox", name="Adresse e-mail professionnelle").fill(email)
+    page.get_by_role("checkbox", name=re.compile("Je suis habilité·e à engager")).check()
     page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")).check()
     page.get_by_role("button", name="Signer la déclaration").click()
 
@@ -88,6 +89,8 @@ def test_mayor_signs_with_the_keyboard_alone(page, places, celery_worker, smtp_s
     _tab_to(page, page.get_by_role("textbox", name="Adresse e-mail professionnelle"))
     page.keyboard.type("maire@mairie-cooperville.fr")
     _tab_to(page, page.get_by_role("checkbox", name="France urbaine"))
+    page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("checkbox", name=re.compile("Je suis habilité·e à engager")))
     page.keyboard.press("Space")
     _tab_to(page, page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")))
     page.keyboard.press("Space")
