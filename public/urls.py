@@ -20,4 +20,5 @@ urlpatterns = [
     path("contact/", pages.contact, name="contact"),
     path("verifier/<str:public_id>/", verify.verify, name="verify"),
     path("verifier/<str:public_id>/attestation.pdf", verify.attestation, name="attestation"),
+    path("verifier/<str:public_id>/deliberation.pdf", verify.deliberation, name="deliberation"),
 ]

@@ -1,4 +1,5 @@
-"""The verification page of a signature, and the attestation that points to it.
+"""The verification page of a signature, the attestation that points to it, and the
+deliberation a moderator made public.
 
 The attestation's QR code leads to `/verifier/<public id>/`: the page shows the
 signature's public record while it is published, says when it was withdrawn, and
@@ -12,6 +13,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from signatures.attestation import attestation_pdf, verification_url
+from signatures.deliberations import deliberation_response
 from signatures.models import Signature
 
 from .filters import public_row
@@ -63,6 +65,24 @@ def attestation(request, public_id):
         f'attachment; filename="attestation-{name}-{signature.public_id}.pdf"'
     )
     return response
+
+
+@require_safe
+def deliberation(request, public_id):
+    """A published signature's deliberation (PDF), once a moderator made it public.
+
+    Every other case answers 404, as an unknown reference: no deliberation, one
+    kept private, a signature not or no longer published.
+    """
+    signature = (
+        Signature.objects.published()
+        .filter(public_id=public_id, deliberation_is_public=True)
+        .exclude(deliberation="")
+        .first()
+    )
+    if signature is None:
+        raise Http404("no public deliberation has this reference")
+    return deliberation_response(signature)
 
 
 def _verifiable_or_none(public_id: str) -> Signature | None:

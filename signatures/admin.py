@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -23,7 +23,7 @@ from import_export.forms import ExportForm
 from declarations.models import Declaration
 from territories.models import Territory, TerritoryDomain
 
-from . import services
+from . import deliberations, services
 from .models import Contest, Correction, Flag, ModerationEvent, ModerationQueue, Signature
 from .text import spreadsheet_safe
 
@@ -261,12 +261,16 @@ class SignatureAdminBase(admin.ModelAdmin):
         "renew_manage_link",
         "resend_confirmation",
         "anonymise",
+        "make_deliberation_public",
+        "make_deliberation_private",
     ]
     inlines = [FlagInline, ContestInline, CorrectionInline, ModerationEventInline]
-    exclude = ["networks"]
+    # The raw file field would link to a storage URL nothing serves: deliberation_link instead.
+    exclude = ["networks", "deliberation"]
     readonly_fields = [
         "public_id",
         "verification",
+        "deliberation_link",
         "proconnect_siret",
         "proconnect_verified_at",
         "signs_on_behalf",
@@ -342,6 +346,17 @@ class SignatureAdminBase(admin.ModelAdmin):
     @admin.display(description=_("réseaux"))
     def network_names(self, signature):
         return signature.network_names or "—"
+
+    @admin.display(description=_("délibération ou mandat"))
+    def deliberation_link(self, signature):
+        if not signature.deliberation:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> — {}',
+            reverse("signatures:deliberation", args=[signature.public_id]),
+            _("Délibération : ouvrir (PDF)"),
+            _("publique") if signature.deliberation_is_public else _("privée"),
+        )
 
     @admin.action(description=_("Publier"), permissions=["moderate"])
     def approve(self, request, queryset):
@@ -470,6 +485,41 @@ class SignatureAdminBase(admin.ModelAdmin):
                 "%(count)d signature anonymisée.", "%(count)d signatures anonymisées.", len(pks)
             )
             % {"count": len(pks)},
+        )
+
+    @admin.action(description=_("Rendre la délibération publique"), permissions=["moderate"])
+    def make_deliberation_public(self, request, queryset):
+        changed = self._set_deliberation_public(request, queryset, is_public=True)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d délibération rendue publique.",
+                "%(count)d délibérations rendues publiques.",
+                changed,
+            )
+            % {"count": changed},
+        )
+
+    @admin.action(description=_("Rendre la délibération privée"), permissions=["moderate"])
+    def make_deliberation_private(self, request, queryset):
+        changed = self._set_deliberation_public(request, queryset, is_public=False)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d délibération rendue privée.",
+                "%(count)d délibérations rendues privées.",
+                changed,
+            )
+            % {"count": changed},
+        )
+
+    def _set_deliberation_public(self, request, queryset, *, is_public: bool) -> int:
+        """How many changed; signatures without a deliberation, or already so, are left."""
+        return sum(
+            deliberations.set_deliberation_public(
+                signature_id=pk, is_public=is_public, actor=request.user
+            )
+            for pk in queryset.exclude(deliberation="").values_list("pk", flat=True)
         )
 
     def _change_status(self, request, queryset, action, **decision):

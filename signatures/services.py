@@ -22,6 +22,7 @@ from .models import (
     OutgoingEmail,
     Signature,
     new_manage_secret,
+    private_storage,
     source_hash,
 )
 from .tasks import (
@@ -430,6 +431,8 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
     confirmed by anyone); names, function wording, email and its domain, phone,
     comment, IP, user agent and the SMTP error (which quotes the address) are
     erased; flags, which quote personal data, and corrections are deleted; the
+    deliberation file is deleted after commit and the field blanked (the
+    verification level it earned stays, so the counts do not change); the
     "manage" link stops working (nothing is left to manage); records an audit
     event, `action` (ANONYMISE; ERASE when a retention period ran out, see
     retention.py); refreshes the public counts' version when published.
@@ -450,6 +453,12 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
         signature.user_agent = signature.confirmation_error = ""
         signature.manage_secret = new_manage_secret()
         signature.anonymised_at = timezone.now()
+        if signature.deliberation:
+            # After commit: rolled back, the row still names the file.
+            name = signature.deliberation.name
+            transaction.on_commit(lambda: private_storage().delete(name), robust=True)
+        signature.deliberation = ""
+        signature.deliberation_is_public = False
         signature.save(
             update_fields=[
                 "first_name",
@@ -464,6 +473,8 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
                 "confirmation_error",
                 "manage_secret",
                 "anonymised_at",
+                "deliberation",
+                "deliberation_is_public",
             ]
         )
         # save() derives the domain from the (now empty) email; update_fields left it out.

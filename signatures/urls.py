@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import proconnect, views
+from . import deliberations, proconnect, views
 
 app_name = "signatures"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("signatures/contester/<str:public_id>/", views.contest, name="contest"),
     path("signatures/gerer/", views.manage_request, name="manage_request"),
     path("signatures/gerer/<str:token>/", views.manage, name="manage"),
+    path(
+        "signatures/deliberation/<str:public_id>/",
+        deliberations.moderator_deliberation,
+        name="deliberation",
+    ),
     path("proconnect/login/", proconnect.login, name="proconnect_login"),
     path("proconnect/callback/", proconnect.callback, name="proconnect_callback"),
     path("proconnect/logout/", proconnect.logout, name="proconnect_logout"),

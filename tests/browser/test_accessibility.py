@@ -397,7 +397,7 @@ def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content)
 
     assert page.title().startswith("Erreur :")
     summary = page.locator("#form-errors")
-    expect(summary.get_by_role("heading")).to_have_text("Le formulaire contient 7 erreurs :")
+    expect(summary.get_by_role("heading")).to_have_text("Le formulaire contient 8 erreurs :")
     assert _assert_errors_tied_to_fields(page) == [
         "Type de territoire",
         "Nom du territoire",
@@ -406,6 +406,7 @@ def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content)
         "Fonction ou mandat",
         "Adresse e-mail professionnelle",
         "Accord de publication",
+        "Habilitation",
     ]
     expect(page.get_by_label("SIREN du territoire")).to_have_accessible_description(
         re.compile("Ce numéro SIREN n'est pas valide")
@@ -428,6 +429,7 @@ def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content)
         "Fonction ou mandat",
         "Adresse e-mail professionnelle",
         "Accord de publication",
+        "Habilitation",
     ]
     expect(
         page.get_by_role("combobox", name="Rechercher votre territoire")
