@@ -197,9 +197,9 @@ def set_deliberation_public(*, signature_id: int, is_public: bool, actor) -> boo
     Side effects: sets `deliberation_is_public` when the signature has a
     deliberation and the value changes; records the change in the admin's history
     of the signature (LogEntry, by `actor`: ModerationEvent has no action for
-    it, and adding one would need a migration); queues the refresh of the public
-    counts when the signature is published. The public view serves the file only
-    while the signature is published too. Returns whether anything changed.
+    it, and adding one would need a migration). The counts do not depend on it,
+    and the public list is read live. The public view serves the file only while
+    the signature is published too. Returns whether anything changed.
     """
     with transaction.atomic():
         signature = (
@@ -220,8 +220,6 @@ def set_deliberation_public(*, signature_id: int, is_public: bool, actor) -> boo
                 change_message=[{"changed": {"fields": [str(field.verbose_name)]}}],
                 single_object=True,
             )
-        if signature.status == Status.PUBLISHED:
-            services.queue_stats_refresh(signature.declaration_id)
     return True
 
 

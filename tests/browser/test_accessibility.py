@@ -425,7 +425,7 @@ def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content)
     _invalid_submission(page)
     labels = _assert_errors_tied_to_fields(page)
     assert labels[0] == "Territoire"
-    assert labels[-3:] == [
+    assert labels[-4:] == [
         "Fonction ou mandat",
         "Adresse e-mail professionnelle",
         "Accord de publication",
