@@ -69,18 +69,26 @@ class FlagFilter(admin.SimpleListFilter):
         return queryset.filter(Exists(flags.filter(code=self.value())))
 
 
-class FlagInline(admin.TabularInline):
-    model = Flag
-    fields = ["code", "detail", "created_at"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on a signature's page that nobody adds, edits or deletes there."""
+
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-class ModerationEventInline(admin.TabularInline):
+
+class FlagInline(ReadOnlyInline):
+    model = Flag
+    fields = ["code", "detail", "created_at"]
+    readonly_fields = fields
+
+
+class ModerationEventInline(ReadOnlyInline):
     """The audit trail, shown and never editable."""
 
     model = ModerationEvent
@@ -97,18 +105,10 @@ class ModerationEventInline(admin.TabularInline):
         "notification_error",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["created_at", "pk"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ContestInline(admin.TabularInline):
+class ContestInline(ReadOnlyInline):
     model = Contest
     fields = [
         "submitted_at",
@@ -122,30 +122,14 @@ class ContestInline(admin.TabularInline):
         "answered_at",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
-class CorrectionInline(admin.TabularInline):
+class CorrectionInline(ReadOnlyInline):
     """Corrections the signatory proposed, with what each changes."""
 
     model = Correction
     fields = ["submitted_at", "changes", "outcome", "decided_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("modifications (public actuel → proposé)"))
     def changes(self, correction):

@@ -228,26 +228,34 @@ def _link_problem(request, problem, signature=None, message=None):
 
 @require_http_methods(["GET", "POST"])
 def resend(request):
-    """Answers the same whether the address is known or not."""
+    """A new confirmation link; answers the same whether the address is known or not."""
+    return _links_by_email(
+        request,
+        template="signatures/resend.html",
+        send=services.send_new_links,
+        sent=_(
+            "Si une signature en attente correspond à cette adresse, un nouveau lien "
+            "de confirmation vient d'y être envoyé."
+        ),
+    )
+
+
+def _links_by_email(request, *, template: str, send, sent: str):
+    """The form asking for links by email: rate-limited, and the same answer for any address,
+    so it tells nobody which addresses signed."""
     form = ResendForm(request.POST or None)
     if request.method == "POST":
-        if over_limit(request, "resend", RESEND_RATE):
+        if over_limit(request, template, RESEND_RATE):
             messages.error(
                 request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
             )
-            return render(request, "signatures/resend.html", {"form": form}, status=429)
-        if form.is_valid():
-            services.send_new_links(email=form.cleaned_data["email"])
-            messages.success(
-                request,
-                _(
-                    "Si une signature en attente correspond à cette adresse, un nouveau lien "
-                    "de confirmation vient d'y être envoyé."
-                ),
-            )
-            return redirect("signatures:resend")
-        return render(request, "signatures/resend.html", {"form": form}, status=400)
-    return render(request, "signatures/resend.html", {"form": form})
+            return render(request, template, {"form": form}, status=429)
+        if not form.is_valid():
+            return render(request, template, {"form": form}, status=400)
+        send(email=form.cleaned_data["email"])
+        messages.success(request, sent)
+        return redirect(request.path)
+    return render(request, template, {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -436,22 +444,12 @@ def signature_data(signature) -> dict:
 @require_http_methods(["GET", "POST"])
 def manage_request(request):
     """A new "manage" link, by email; answers the same whether the address is known or not."""
-    form = ResendForm(request.POST or None)
-    if request.method == "POST":
-        if over_limit(request, "manage-request", RESEND_RATE):
-            messages.error(
-                request, _("Trop de demandes depuis votre connexion. Réessayez dans une heure.")
-            )
-            return render(request, "signatures/manage_request.html", {"form": form}, status=429)
-        if form.is_valid():
-            services.send_manage_links(email=form.cleaned_data["email"])
-            messages.success(
-                request,
-                _(
-                    "Si des signatures correspondent à cette adresse, un lien personnel pour "
-                    "les gérer vient d'y être envoyé."
-                ),
-            )
-            return redirect("signatures:manage_request")
-        return render(request, "signatures/manage_request.html", {"form": form}, status=400)
-    return render(request, "signatures/manage_request.html", {"form": form})
+    return _links_by_email(
+        request,
+        template="signatures/manage_request.html",
+        send=services.send_manage_links,
+        sent=_(
+            "Si des signatures correspondent à cette adresse, un lien personnel pour "
+            "les gérer vient d'y être envoyé."
+        ),
+    )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
-from signatures import deliberations, services
+from signatures import deliberations, retention, services
 from signatures.deliberations import (
     DeliberationField,
     attach_deliberation,
@@ -333,7 +333,20 @@ def test_anonymising_deletes_the_file_and_keeps_the_level(
     assert signature.verification == Signature.Verification.DELIBERATION
 
 
-def test_module_readsprivate_root_at_each_call(settings, tmp_path):
+def test_retention_erases_the_deliberation_with_the_signature(
+    private_root, django_capture_on_commit_callbacks
+):
+    signature = _attached()
+    name = signature.deliberation.name
+    services.change_status(signature_id=signature.pk, action="withdraw")
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    Signature.objects.filter(pk=signature.pk).update(withdrawn_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.erase_ended_signatures(timezone.now()) == 1
+    assert not (private_root / name).exists()
+
+
+def test_module_reads_private_root_at_each_call(settings, tmp_path):
     # The model field's storage was built at import; this module must not use it.
     settings.PRIVATE_ROOT = tmp_path / "ailleurs"
     name = _attached().deliberation.name
