@@ -15,6 +15,7 @@ from territories.models import Territory
 from territories.validators import ascii_digits, is_ascii_digits, validate_siren
 
 from . import text
+from .deliberations import DeliberationField
 from .flags import function_fits
 from .models import Signature
 from .services import Contester, Signatory, UnlistedTerritory, live_signature_for
@@ -219,6 +220,7 @@ class SignatureForm(forms.Form):
         label=_("J'accepte de recevoir des nouvelles de l'Alliance des territoires."),
         required=False,
     )
+    deliberation = DeliberationField()
     declares_authorised = forms.BooleanField(
         label=_("Je suis habilité·e à engager ce territoire."),
         error_messages={
@@ -592,3 +594,15 @@ class CorrectionForm(forms.Form):
         if "comment" in cleaned:
             cleaned["comment"] = cleaned["comment"].strip()
         return cleaned
+
+
+class DeliberationForm(forms.Form):
+    """A council deliberation or mandate attached later, from the manage page."""
+
+    deliberation = DeliberationField()
+
+    def clean_deliberation(self):
+        upload = self.cleaned_data["deliberation"]
+        if not upload:
+            raise forms.ValidationError(_("Choisissez le fichier PDF à joindre."))
+        return upload

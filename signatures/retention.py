@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from declarations.models import Declaration
 
+from . import deliberations
 from .models import Contest, Correction, Flag, ModerationEvent, OutgoingEmail, Signature
 from .services import anonymise_signature
 
@@ -263,6 +264,7 @@ RULES = (
     delete_closed_corrections,
     erase_ended_signatures,
     erase_closed_signatures,
+    deliberations.delete_orphan_deliberation_files,
 )
 
 

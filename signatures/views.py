@@ -14,10 +14,11 @@ from territories.models import Territory
 from territories.normalize import normalize
 from territories.search import search_territories
 
-from . import proconnect, services
+from . import deliberations, proconnect, services
 from .forms import (
     ContestForm,
     CorrectionForm,
+    DeliberationForm,
     ResendForm,
     SignatureForm,
     already_signed_message,
@@ -55,7 +56,8 @@ def sign(request, slug):
         )
     else:
         data = request.POST if request.method == "POST" else None
-        form = SignatureForm(data, declaration=declaration, identity=identity)
+        files = request.FILES if request.method == "POST" else None
+        form = SignatureForm(data, files, declaration=declaration, identity=identity)
     status = 200
     if form.is_bound:
         # Only real submissions count: searching without JavaScript is free.
@@ -125,6 +127,10 @@ def _record_signature(request, declaration, form, *, over_limit: bool):
     except services.TerritoryAlreadySigned as exc:
         form.add_territory_error(already_signed_message(declaration, exc.live))
         return None
+    if upload := form.cleaned_data.get("deliberation"):
+        signature = deliberations.attach_deliberation(
+            signature_id=signature.pk, uploaded_file=upload
+        )
     if signature.status in Signature.LIVE_STATUSES:  # verified by ProConnect: no email round trip
         messages.success(request, _verified_message(signature))
         return redirect(declaration)
@@ -312,7 +318,12 @@ def manage(request, token):
     form = CorrectionForm(
         request.POST if action == "correct" else None, initial=_correction_initial(signature)
     )
-    context = {"signature": signature, "token": token, "form": form}
+    context = {
+        "signature": signature,
+        "token": token,
+        "form": form,
+        "deliberation_form": DeliberationForm(),
+    }
     if request.method == "POST":
         if over_limit(request, "manage", MANAGE_RATE):
             messages.error(
@@ -323,7 +334,8 @@ def manage(request, token):
         if response is not None:
             return _private(response)
     context.update(_manage_context(signature))
-    status = 400 if form.is_bound and form.errors else 200
+    invalid = (form.is_bound and form.errors) or context["deliberation_form"].errors
+    status = 400 if invalid else 200
     return _private(render(request, "signatures/manage.html", context, status=status))
 
 
@@ -351,6 +363,26 @@ def _manage_action(request, signature, action, form, context):
             _(
                 "Votre signature est retirée. Elle disparaît de la liste publique et des "
                 "chiffres dans quelques secondes ; un e-mail vous le confirme."
+            ),
+        )
+        return redirect(here)
+    if action == "deliberation":
+        upload = DeliberationForm(request.POST, request.FILES)
+        context["deliberation_form"] = upload
+        if not upload.is_valid():
+            return None
+        try:
+            deliberations.attach_deliberation(
+                signature_id=signature.pk, uploaded_file=upload.cleaned_data["deliberation"]
+            )
+        except services.InvalidTransition:
+            messages.error(request, _("Cette signature ne peut plus recevoir de document."))
+            return redirect(here)
+        messages.success(
+            request,
+            _(
+                "La délibération est jointe. Les modérateurs la verront ; elle n'est publiée "
+                "que s'ils le décident."
             ),
         )
         return redirect(here)

@@ -1,7 +1,11 @@
 """Proof that the territory signed: who signs, with which function, from which domain."""
 
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from pypdf import PdfWriter
 
 from public.filters import public_row
 from signatures import flags, services
@@ -159,3 +163,67 @@ def test_function_fits_the_executive_of_each_kind():
     assert not flags.function_fits("maire", "region")
     assert flags.function_fits("president", "region")
     assert flags.function_fits("autre", "commune")
+
+
+def _pdf_bytes() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_deliberation_attached_when_signing_raises_the_level(
+    client, declaration, territory, settings, tmp_path
+):
+    settings.PRIVATE_ROOT = tmp_path
+    upload = SimpleUploadedFile("deliberation-conseil.pdf", _pdf_bytes(), "application/pdf")
+    response = client.post(
+        reverse("signatures:sign", args=[declaration.slug]),
+        {**signature_form_data(territory=territory.pk), "deliberation": upload},
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert signature.verification == Signature.Verification.DELIBERATION
+    assert "deliberation-conseil" not in signature.deliberation.name  # a random name
+    assert (tmp_path / signature.deliberation.name).read_bytes().startswith(b"%PDF-")
+
+
+def test_a_renamed_non_pdf_is_refused_next_to_the_field(client, declaration, territory):
+    upload = SimpleUploadedFile(
+        "deliberation.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "application/pdf"
+    )
+    response = client.post(
+        reverse("signatures:sign", args=[declaration.slug]),
+        {**signature_form_data(territory=territory.pk), "deliberation": upload},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce fichier n&#x27;est pas un PDF" in html or "Ce fichier n'est pas un PDF" in html
+    assert 'value="Durand"' in html  # what was typed is kept
+    assert not Signature.objects.exists()
+
+
+def test_a_deliberation_joined_later_from_the_manage_page_can_be_made_public(
+    client, moderator_client, declaration, settings, tmp_path
+):
+    settings.PRIVATE_ROOT = tmp_path
+    signature = SignatureFactory(declaration=declaration, status="published")
+    path = reverse("signatures:manage", args=[signature.make_manage_token()])
+    upload = SimpleUploadedFile("mandat.pdf", _pdf_bytes(), "application/pdf")
+    response = client.post(path, {"action": "deliberation", "deliberation": upload})
+    assert response.status_code == 302
+    signature.refresh_from_db()
+    assert signature.verification == Signature.Verification.DELIBERATION
+    public = reverse("public:deliberation", args=[signature.public_id])
+    listing = reverse("public:list", args=[declaration.slug])
+    assert public not in client.get(listing).content.decode()
+    assert client.get(public).status_code == 404
+    moderator_client.post(
+        reverse("admin:signatures_signature_changelist"),
+        {"action": "make_deliberation_public", "_selected_action": [signature.pk]},
+    )
+    assert "délibération jointe" in client.get(listing).content.decode()
+    response = client.get(public)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"

@@ -3,6 +3,8 @@
 import datetime
 import io
 import logging
+import os
+import time
 
 import pytest
 from django.core.management import call_command
@@ -337,8 +339,16 @@ def test_outgoing_email_records_are_deleted_after_two_days(db):
     assert not OutgoingEmail.objects.filter(pk=old.pk).exists()
 
 
-def test_a_second_run_changes_nothing(declaration, moderator, django_capture_on_commit_callbacks):
+def test_a_second_run_changes_nothing(
+    declaration, moderator, django_capture_on_commit_callbacks, settings, tmp_path
+):
     """Aged data for every rule: the first run changes something for each, the second nothing."""
+    settings.PRIVATE_ROOT = tmp_path
+    orphan = tmp_path / "deliberations" / "orphelin.pdf"  # its row was deleted in bulk
+    orphan.parent.mkdir()
+    orphan.write_bytes(b"%PDF-1.4 ... %%EOF")
+    long_ago = time.time() - 2 * 86400
+    os.utime(orphan, (long_ago, long_ago))
     closed = DeclarationFactory(closes_at=_days_ago(366))
     with freeze_time(_days_ago(400)):
         on_closed = SignatureFactory(declaration=closed, status="confirmed")
