@@ -10,6 +10,8 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
+from pypdf import PdfWriter
 
 from signatures import services
 from signatures.models import Signature
@@ -270,3 +272,64 @@ def test_signatory_corrects_then_withdraws_from_the_emailed_link(
     refresh_stats(declaration_id=declaration.pk)
     page.goto(reverse("public:list", args=[declaration.slug]))
     assert "Coopérville" not in page.locator("main").inner_text()
+
+
+def _pdf(path) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    with path.open("wb") as file:
+        writer.write(file)
+
+
+def test_chief_of_staff_signs_for_the_president_with_a_deliberation(
+    page, places, smtp_sink, settings, tmp_path
+):
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    declaration = DeclarationFactory(slug="au-nom", moderation="post")
+    page.goto(reverse("signatures:sign", args=[declaration.slug]))
+    search = page.get_by_role("combobox", name="Rechercher votre territoire")
+    search.fill("Relanceville")
+    page.get_by_role("option", name=re.compile("Métropole de Relanceville")).click()
+    page.get_by_role("radio", name=re.compile("Au nom de l'exécutif")).check()
+    page.get_by_role("radio", name="Madame").check()
+    page.get_by_role("textbox", name="Prénom", exact=False).first.fill("Élise")
+    page.get_by_role("textbox", name=re.compile(r"^Nom\*?$")).fill("Exécutive")
+    page.get_by_role("radio", name="Président·e", exact=True).check()
+    page.get_by_text("Vous signez au nom de l'exécutif ? Indiquez qui vous êtes").click()
+    page.get_by_role("textbox", name="Votre prénom").fill("Paul")
+    page.get_by_role("textbox", name="Votre nom").fill("Cabinet")
+    page.get_by_role("textbox", name="Votre fonction").fill("Directeur de cabinet")
+    page.get_by_role("textbox", name="Adresse e-mail professionnelle").fill(
+        "cabinet@relanceville.fr"
+    )
+    fake = tmp_path / "deliberation.pdf"
+    fake.write_bytes(b"Ceci est un document texte renomme en PDF.")
+    page.get_by_label(re.compile("Délibération ou mandat")).set_input_files(fake)
+    page.get_by_role("checkbox", name=re.compile("Je suis habilité·e à engager")).check()
+    page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")).check()
+    page.get_by_role("button", name="Signer la déclaration").click()
+
+    # A renamed non-PDF is refused next to its field; the rest is kept.
+    upload = page.get_by_label(re.compile("Délibération ou mandat"))
+    expect(upload).to_have_accessible_description(re.compile("Ce fichier n'est pas un PDF"))
+    assert page.get_by_role("textbox", name="Votre nom").input_value() == "Cabinet"
+    real = tmp_path / "deliberation-conseil.pdf"
+    _pdf(real)
+    page.get_by_label(re.compile("Délibération ou mandat")).set_input_files(real)
+    page.get_by_role("checkbox", name=re.compile("J'accepte que soient publiés")).check()
+    page.get_by_role("button", name="Signer la déclaration").click()
+    page.get_by_role("heading", name="Vérifiez votre messagerie").wait_for()
+
+    signature = Signature.objects.get()
+    assert signature.verification == Signature.Verification.DELIBERATION
+    assert wait_for(lambda: smtp_sink.messages)
+    page.goto(confirmation_path(smtp_sink.messages[0]))
+    page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
+    page.get_by_text("Votre signature est confirmée").wait_for()
+    refresh_stats(declaration_id=declaration.pk)
+    page.goto(reverse("public:list", args=[declaration.slug]))
+    listing = page.locator("main").inner_text()
+    assert "Madame la Présidente, Élise Exécutive" in listing
+    assert "délibération" in listing  # the verification badge
+    for private in ("Paul", "Cabinet", "cabinet@relanceville.fr"):
+        assert private not in listing
