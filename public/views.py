@@ -23,6 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
 
 from declarations.models import Declaration
+from signatures.models import Signature
 from signatures.stats import stats_for, version_for_slug
 from signatures.text import spreadsheet_safe
 
@@ -60,6 +61,7 @@ def _counts_context(declaration: Declaration) -> dict:
         "declaration": declaration,
         "stats": stats,
         "goal_percent": declaration.goal_percent_for(stats.total),
+        "proconnect_count": stats.by_verification.get(Signature.Verification.PROCONNECT, 0),
     }
 
 

@@ -501,16 +501,8 @@ def already_signed_message(declaration: Declaration, live: Signature):
 class ContestForm(forms.Form):
     """ "Ce n'est pas nous ?": an official says a signature does not come from their territory."""
 
-    first_name = NameField(
-        label=_("Prénom"),
-        max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = NameField(
-        label=_("Nom"),
-        max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
+    first_name = SignatureForm.base_fields["first_name"]
+    last_name = SignatureForm.base_fields["last_name"]
     function = NameField(
         label=_("Fonction"),
         max_length=150,
