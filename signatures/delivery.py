@@ -43,7 +43,7 @@ def deliver_confirmation_email(*, signature_id: int) -> None:
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
-            .select_related("declaration", "territory")
+            .select_related("declaration", "territory__departement")
             .filter(pk=signature_id, status=Status.PENDING)
             .first()
         )
@@ -91,7 +91,7 @@ def deliver_decision_email(*, event_id: int) -> None:
     with transaction.atomic():
         event = (
             ModerationEvent.objects.select_for_update(of=("self",))
-            .select_related("signature__declaration", "signature__territory")
+            .select_related("signature__declaration", "signature__territory__departement")
             .filter(pk=event_id, notified_at__isnull=True)
             .first()
         )

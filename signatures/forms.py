@@ -478,24 +478,34 @@ def already_signed_message(declaration: Declaration, live: Signature):
     if live.status == Signature.Status.PUBLISHED:
         url = reverse("public:list", kwargs={"slug": declaration.slug})
         return format_html(
-            '{} <a href="{}?{}#signature-{}">{}</a>. {}',
-            _("%(territory)s a déjà signé la déclaration le %(date)s.")
-            % {"territory": territory.name, "date": signed_on},
+            '{} <a href="{}?{}#signature-{}">{}</a>. {} {}',
+            _("%(territory)s a déjà signé la déclaration le %(date)s, par %(signatory)s.")
+            % {
+                "territory": territory.name,
+                "date": signed_on,
+                "signatory": live.public_signatory,
+            },
             url,
             urlencode({"q": territory.name}),
             live.public_id,
             _("Voir sa signature publique"),
             contest,
+            _write_to_the_team(),
         )
     return format_html(
-        "{} {}",
+        "{} {} {}",
         _(
             "%(territory)s a déjà signé la déclaration le %(date)s ; "
             "la signature est en cours de vérification."
         )
         % {"territory": territory.name, "date": signed_on},
         contest,
+        _write_to_the_team(),
     )
+
+
+def _write_to_the_team():
+    return format_html('<a href="{}">{}</a>', reverse("public:contact"), _("Écrire à l'équipe"))
 
 
 class ContestForm(forms.Form):

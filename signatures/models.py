@@ -549,6 +549,10 @@ class ModerationEvent(models.Model):
     class Reason(models.TextChoices):
         NOT_REPRESENTATIVE = "not_representative", _("La personne ne représente pas ce territoire")
         WRONG_TERRITORY = "wrong_territory", _("Territoire mal identifié ou inexistant")
+        NOT_ELIGIBLE = (
+            "not_eligible",
+            _("Structure non éligible (pas une collectivité territoriale)"),
+        )
         DUPLICATE = "duplicate", _("Doublon d'une autre signature")
         ABUSIVE = "abusive", _("Signature fantaisiste ou abusive")
         INAPPROPRIATE_COMMENT = "comment", _("Commentaire inapproprié")

@@ -124,6 +124,17 @@ class Territory(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def full_name(self) -> str:
+        """The name, its kind and département, for a sentence: homonyms told apart.
+
+        "Saint-Sernin (commune, Ardèche)", "Haute-Garonne (département)".
+        """
+        details = [str(self.get_kind_display()).lower()]
+        if self.departement_id and self.departement_id != self.pk:
+            details.append(self.departement.name)
+        return f"{self.name} ({', '.join(details)})"
+
+    @property
     def label(self) -> str:
         """Name with kind and département, to tell apart homonyms in lists."""
         parts = [self.get_kind_display()]

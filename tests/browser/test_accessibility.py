@@ -522,3 +522,28 @@ def test_api_docs_have_no_serious_violation_outside_swagger_known_issues(page, c
     if page.viewport_size["width"] <= 400:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{overflow} px of horizontal scrolling"
+
+
+def _contrast(page, selector: str) -> float:
+    """Contrast ratio between an element's border colour and white (WCAG formula)."""
+    return page.evaluate(
+        """selector => {
+            const colour = getComputedStyle(document.querySelector(selector)).borderTopColor;
+            const parts = colour.match(/[\\d.]+/g).map(Number);
+            const alpha = parts.length > 3 ? parts[3] : 1;  // blended over the white page
+            const [r, g, b] = parts.slice(0, 3).map(v => alpha * v + (1 - alpha) * 255).map(v => {
+                v /= 255;
+                return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+            });
+            const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            return 1.05 / (luminance + 0.05);
+        }""",
+        selector,
+    )
+
+
+def test_radio_and_checkbox_borders_reach_3_to_1(page, content):
+    """WCAG 1.4.11: the boundary of a control is at least 3:1 against the page."""
+    page.goto(sign_url())
+    assert _contrast(page, "input[type=radio].form-check-input") >= 3
+    assert _contrast(page, "input[type=checkbox].form-check-input") >= 3

@@ -66,7 +66,10 @@ def test_sign_saves_a_pending_signature_and_sends_the_confirmation_email(
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["camille.durand@mairie-test.fr"]
-    assert message.subject == "Confirmez la signature de votre territoire — Métropole de Testville"
+    assert (
+        message.subject
+        == "Confirmez la signature de votre territoire — Métropole de Testville (métropole)"
+    )
     assert "Bonjour Camille Durand" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
@@ -288,3 +291,21 @@ def test_resend_after_the_cooldown_sends_a_new_link(
         client.post(reverse("signatures:resend"), {"email": "camille.durand@mairie-test.fr"})
     assert len(mailoutbox) == 2
     assert Signature.objects.get().confirmation_send_count == 2
+
+
+def test_sign_for_a_signed_territory_says_who_signed_and_offers_the_ways_out(
+    client, declaration, territory
+):
+    SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        status="published",
+        civility="madame",
+        function="president",
+        first_name="Claire",
+        last_name="Première",
+    )
+    html = _sign(client, declaration, territory=territory.pk).content.decode()
+    assert "par Madame la Présidente, Claire Première" in html
+    assert reverse("public:contact") in html  # write to the team
+    assert "/signatures/contester/" in html  # the contest path
