@@ -115,28 +115,37 @@ def test_email_domain_is_lowercased(declaration, territory):
     assert form.cleaned_data["email"] == "Camille@cc-test.fr"
 
 
-def test_signed_territory_is_refused_with_date_and_link_but_no_identity(declaration, territory):
+def test_signed_territory_is_refused_with_its_public_signatory_but_no_address(
+    declaration, territory
+):
+    """The public name is already on the list; the email address never shows."""
     SignatureFactory(
         declaration=declaration,
         territory=territory,
         status=Signature.Status.PUBLISHED,
         email="secret.maire@cc-test.fr",
-        last_name="Secretnom",
+        last_name="Publicnom",
     )
     form = _form(declaration, territory=territory.pk)
     assert not form.is_valid()
     message = str(form.errors["territory"][0])
     assert "a déjà signé la déclaration le" in message
+    assert "par Dominique Publicnom, Président·e" in message
     assert f"/declarations/{declaration.slug}/signataires/?q=" in message
     assert "secret.maire" not in message
-    assert "Secretnom" not in message
 
 
-def test_confirmed_but_unpublished_signature_also_holds_the_territory(declaration, territory):
-    SignatureFactory(declaration=declaration, territory=territory, status="confirmed")
+def test_confirmed_but_unpublished_signature_holds_the_territory_without_naming_anyone(
+    declaration, territory
+):
+    SignatureFactory(
+        declaration=declaration, territory=territory, status="confirmed", last_name="Secretnom"
+    )
     form = _form(declaration, territory=territory.pk)
     assert not form.is_valid()
-    assert "en cours de vérification" in form.errors["territory"][0]
+    message = str(form.errors["territory"][0])
+    assert "en cours de vérification" in message
+    assert "Secretnom" not in message  # not public yet
 
 
 def test_pending_signature_does_not_block_the_territory(declaration, territory):
