@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from signatures.forms import FreeTextField, NameField
+from signatures.text import normalise_email
 
 
 class ContactSubject(models.TextChoices):
@@ -50,8 +51,7 @@ class ContactForm(forms.Form):
         return bool(self.cleaned_data.get("website"))
 
     def clean_email(self):
-        local, _at, domain = self.cleaned_data["email"].strip().rpartition("@")
-        return f"{local}@{domain.lower()}"
+        return normalise_email(self.cleaned_data["email"])
 
     def message_fields(self) -> dict[str, str]:
         """What the emails need, as plain strings (they travel through the broker)."""

@@ -47,10 +47,6 @@ COMPUTED_CODES = (
 )
 
 
-def email_domain(email: str) -> str:
-    return email.rpartition("@")[2].lower()
-
-
 def compute_flags(signature: Signature) -> dict[str, str]:
     """{flag code: detail} for this signature, from its data and recent signatures."""
     found = {}

@@ -19,6 +19,7 @@ from .deliberations import DeliberationField
 from .flags import function_fits
 from .models import Signature
 from .services import Contester, Signatory, UnlistedTerritory, live_signature_for
+from .text import normalise_email
 
 STARTED_SALT = "signatures.form-started"
 SELF, ON_BEHALF = "self", "executive"
@@ -306,8 +307,7 @@ class SignatureForm(forms.Form):
         return _clean_person_name(self.cleaned_data["last_name"])
 
     def clean_email(self):
-        local, _at, domain = self.cleaned_data["email"].strip().rpartition("@")
-        return f"{local}@{domain.lower()}"
+        return normalise_email(self.cleaned_data["email"])
 
     def clean_phone(self):
         phone = ascii_digits(self.cleaned_data["phone"].strip())

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from declarations.models import Declaration, Network
 from territories.models import Territory
 
+from .text import email_domain
+
 CONFIRMATION_SALT = "signatures.confirmation"
 MANAGE_SALT = "signatures.manage"
 CONFIRMATION_VALID_DAYS = 7  # a week to find the email and click
@@ -369,7 +371,7 @@ class Signature(models.Model):
     def save(self, *args, **kwargs):
         # Derived columns the flags and the trending view group by. The hash stays
         # when the IP is erased (retention), so sources can still be compared.
-        self.email_domain = self.email.rpartition("@")[2].lower()
+        self.email_domain = email_domain(self.email)
         if self.submitted_ip:
             self.ip_hash = source_hash(self.submitted_ip)
         super().save(*args, **kwargs)

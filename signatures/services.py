@@ -34,6 +34,7 @@ from .tasks import (
     send_decision_email,
     send_manage_link_email,
 )
+from .text import email_domain
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def sign_declaration(
         "function": signatory.function,
         "function_other": signatory.function_other,
         "email": signatory.email,
-        "email_domain": flags.email_domain(signatory.email),  # as save() derives it
+        "email_domain": email_domain(signatory.email),  # as save() derives it
         "phone": signatory.phone,
         "comment": signatory.comment,
         "consents_to_news": signatory.consents_to_news,
@@ -469,6 +470,7 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
                 "phone",
                 "comment",
                 "submitted_ip",
+                "email_domain",  # save() derives it from the now empty address
                 "user_agent",
                 "confirmation_error",
                 "manage_secret",
@@ -477,8 +479,6 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
                 "deliberation_is_public",
             ]
         )
-        # save() derives the domain from the (now empty) email; update_fields left it out.
-        Signature.objects.filter(pk=signature.pk).update(email_domain="")
         signature.flags.all().delete()
         signature.corrections.all().delete()
         if signature.status == Status.PUBLISHED:

@@ -86,3 +86,14 @@ def spreadsheet_safe(value):
     if value.startswith(FORMULA_PREFIXES):
         return f"'{value}"
     return value
+
+
+def normalise_email(value: str) -> str:
+    """The address as typed, its domain lower-cased (the local part may be case-sensitive)."""
+    local, _at, domain = value.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def email_domain(email: str) -> str:
+    """The domain of an address, lower-cased; flags and caps compare it."""
+    return email.rpartition("@")[2].lower()

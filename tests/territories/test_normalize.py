@@ -34,3 +34,10 @@ def test_normalize_folds_case_accents_ligatures_and_punctuation(text, expected):
 )
 def test_normalize_expands_saint_abbreviations_as_whole_words(text, expected):
     assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["42000", "４２０００", "٤٢٠٠٠", "۴۲۰۰۰", "४२०००", "৪২০০০"], ids=repr
+)
+def test_digits_of_every_script_normalise_to_ascii(typed):
+    assert normalize(typed) == "42000"
