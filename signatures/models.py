@@ -775,3 +775,28 @@ class SignatureStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.declaration_id}: {self.total}"
+
+
+class SocialImage(models.Model):
+    """The picture link previews show for a declaration (og:image), with its count.
+
+    Drawn by a Celery task whenever the published count changes (see
+    signatures/social_image.py), kept in the database so every web process
+    serves the same bytes without drawing anything in a request.
+    """
+
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.CASCADE, primary_key=True, related_name="social_image"
+    )
+    image = models.BinaryField(_("image PNG"))
+    # What the picture shows: redrawn when either changes.
+    count = models.PositiveIntegerField(_("nombre affiché"))
+    title = models.TextField(_("titre affiché"))
+    made_at = models.DateTimeField(_("dessinée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("image de partage")
+        verbose_name_plural = _("images de partage")
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id}: {self.count}"
