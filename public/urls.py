@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, verify, views
+from . import latest, pages, social, verify, views
 
 app_name = "public"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("declarations/<slug:slug>/signataires.csv", views.signatory_csv, name="csv"),
     path("declarations/<slug:slug>/statistiques/", views.statistics, name="statistics"),
     path("declarations/<slug:slug>/widget/", views.widget, name="widget"),
+    path("declarations/<slug:slug>/dernieres/", latest.latest, name="latest"),
+    path("declarations/<slug:slug>/image.png", social.social_image, name="social_image"),
+    path("partager/mastodon/", social.share_on_mastodon, name="share_mastodon"),
     path("confidentialite/", pages.privacy, name="privacy"),
     path("mentions-legales/", pages.legal, name="legal"),
     path("accessibilite/", pages.accessibility, name="accessibility"),

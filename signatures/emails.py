@@ -80,6 +80,7 @@ def send_decision(event: ModerationEvent) -> None:
                 reverse("public:verify", kwargs={"public_id": signature.public_id})
             ),
             "sign_url": _absolute(sign_path),
+            "declaration_url": _absolute(signature.declaration.get_absolute_url()),
         },
         to=signature.email,
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alliance.resilience import DATABASE_RESTART_ERRORS
 
-from . import delivery, stats
+from . import delivery, social_image, stats
 from .models import ModerationEvent, Signature
 
 logger = logging.getLogger(__name__)
@@ -155,11 +155,34 @@ def sweep_unsent_emails() -> int:
 )
 def refresh_stats(declaration_id: int) -> None:
     stats.refresh_stats(declaration_id=declaration_id)
+    _queue_stale_social_images()
 
 
 @shared_task(name="signatures.refresh_all_stats")
 def refresh_all_stats() -> int:
-    return stats.refresh_all_stats()
+    refreshed = stats.refresh_all_stats()
+    _queue_stale_social_images()
+    return refreshed
+
+
+def _queue_stale_social_images() -> None:
+    """After a refresh, redraw the pictures whose count is no longer the published one.
+
+    One query when nothing changed; the periodic refresh also catches a
+    picture whose drawing failed or was lost.
+    """
+    for declaration_id in social_image.stale_social_images():
+        render_social_image.delay(declaration_id)
+
+
+@shared_task(
+    name="signatures.render_social_image",
+    autoretry_for=DATABASE_RESTART_ERRORS,
+    retry_backoff=DATABASE_RETRY_SECONDS,
+    max_retries=5,
+)
+def render_social_image(declaration_id: int) -> None:
+    social_image.render_social_image(declaration_id=declaration_id)
 
 
 # signatures.apply_retention is in retention.py: it calls services, which import this module.

@@ -51,7 +51,7 @@ def test_declaration_page_has_open_graph_and_twitter_meta(client, declaration):
         '<meta property="og:url" content="http://testserver/declarations/alliance-test/">',
         '<meta property="og:locale" content="fr_FR">',
         '<meta property="og:site_name" content="Alliance des territoires">',
-        '<meta name="twitter:card" content="summary">',
+        '<meta name="twitter:card" content="summary_large_image">',
         f'<meta name="twitter:title" content="{title}">',
         '<meta name="twitter:description" content="Pour la coopération">',
     ):
@@ -95,8 +95,8 @@ def test_declaration_page_query_count_does_not_grow_with_demands(
     FounderFactory.create_batch(3, declaration=declaration)
     for _ in range(extra_demands):
         DemandFactory(group__declaration=declaration)
-    # declaration, demand groups, demands, founders, initiators
-    with django_assert_num_queries(5):
+    # declaration, demand groups, demands, founders, initiators, latest signatories
+    with django_assert_num_queries(6):
         response = client.get(declaration.get_absolute_url())
     assert response.status_code == 200
 
