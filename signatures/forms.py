@@ -102,10 +102,10 @@ class SignatureForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": _("Ce territoire n'existe pas dans le référentiel.")},
     )
+    # Not rendered: static/js/sign-form.js sends it while the "not listed" panel is open.
+    # Filling one of the panel's fields says the same, with or without JavaScript.
     not_listed = forms.BooleanField(
-        label=_("Mon territoire n'est pas dans la liste"),
-        help_text=_("Cochée, les quatre champs ci-dessous deviennent obligatoires."),
-        required=False,
+        label=_("Mon territoire n'est pas dans la liste"), required=False
     )
     unlisted_kind = forms.ChoiceField(
         label=_("Type de territoire"),
@@ -161,7 +161,10 @@ class SignatureForm(forms.Form):
     function = forms.ChoiceField(
         label=_("Fonction ou mandat"), choices=Signature.Function.choices, widget=forms.RadioSelect
     )
-    function_other = NameField(label=_("Précisez la fonction"), max_length=150, required=False)
+    # Labelled for its one option: without JavaScript it shows whatever function is chosen.
+    function_other = NameField(
+        label=_("Autre fonction : précisez laquelle"), max_length=150, required=False
+    )
     function_confirmed = forms.BooleanField(
         label=_("Je confirme cette fonction pour ce territoire"), required=False
     )
@@ -300,6 +303,26 @@ class SignatureForm(forms.Form):
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
 
+    UNLISTED_FIELDS = ("unlisted_kind", "unlisted_name", "unlisted_siren", "unlisted_departement")
+    FILLER_FIELDS = ("filler_first_name", "filler_last_name", "filler_function")
+
+    def _has_value(self, names) -> bool:
+        """Whether one of these fields holds something, as sent or as kept by a search."""
+        return any(str(self[name].value() or "").strip() for name in names)
+
+    def _holds_something(self, names) -> bool:
+        return self._has_value(names) or any(self[name].errors for name in names)
+
+    def is_unlisted_open(self) -> bool:
+        """The "not listed" panel stays open when it was, or holds a value or an error:
+        nothing typed is ever folded away."""
+        return bool(self["not_listed"].value()) or self._holds_something(self.UNLISTED_FIELDS)
+
+    def is_on_behalf_open(self) -> bool:
+        return self["signer_role"].value() == ON_BEHALF or self._holds_something(
+            self.FILLER_FIELDS
+        )
+
     def clean_first_name(self):
         return _clean_person_name(self.cleaned_data["first_name"])
 
@@ -338,18 +361,45 @@ class SignatureForm(forms.Form):
             self.errors.pop(f"{prefix}last_name", None)
         if cleaned.get("signer_role") == ON_BEHALF:
             self._clean_filler(cleaned)
-        if cleaned.get("not_listed"):
+        is_chosen = self._clean_territory_choice(cleaned)
+        territory = self.resolved_territory()
+        if is_chosen and territory is not None and territory.pk:
+            self._check_not_signed(territory)
+            self._check_function_fits(territory, cleaned)
+        return cleaned
+
+    def _clean_territory_choice(self, cleaned) -> bool:
+        """Which way the territory is named, recorded as cleaned["not_listed"]; False when
+        neither or both.
+
+        Filling the "not listed" panel is the choice, and so is opening it (not_listed,
+        sent by sign-form.js) while no territory of the list is chosen: people used to
+        fill the panel without ticking a box, and the form ignored what they typed.
+        """
+        is_listed = cleaned.get("territory") is not None or "territory" in self.errors
+        is_described = self._has_value(self.UNLISTED_FIELDS) or (
+            bool(cleaned.get("not_listed")) and not is_listed
+        )
+        cleaned["not_listed"] = is_described and not is_listed
+        if is_listed and is_described:
+            # Guessing would sign for a territory the person may not mean: ask, keep both.
+            self.add_error(
+                "territory",
+                _(
+                    "Vous avez choisi un territoire dans la liste et rempli aussi « Mon "
+                    "territoire n'est pas dans la liste ». Gardez l'un des deux : videz les "
+                    "champs de ce cadre, ou effacez le territoire choisi."
+                ),
+            )
+            return False
+        if is_described:
             self._clean_unlisted(cleaned)
-        elif not cleaned.get("territory") and "territory" not in self.errors:
+        elif not is_listed:
             self.add_error(
                 "territory",
                 _("Choisissez votre territoire dans la liste, ou indiquez qu'il n'y figure pas."),
             )
-        territory = self.resolved_territory()
-        if territory is not None and territory.pk:
-            self._check_not_signed(territory)
-            self._check_function_fits(territory, cleaned)
-        return cleaned
+        return True
 
     def _clean_filler(self, cleaned):
         required = {
@@ -393,7 +443,6 @@ class SignatureForm(forms.Form):
         for name, message in required.items():
             if not cleaned.get(name) and name not in self.errors:
                 self.add_error(name, message)
-        # Checked only here: a SIREN left in the field after unticking does not count.
         if cleaned.get("unlisted_siren"):
             try:
                 validate_siren(cleaned["unlisted_siren"])

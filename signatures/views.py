@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse, JsonResponse
@@ -48,12 +49,14 @@ def sign(request, slug):
             request, "signatures/closed.html", {"declaration": declaration}, status=status
         )
     identity = proconnect.identity(request)
-    searching = request.method == "POST" and request.POST.get("action") == "search"
-    if searching:
-        # The no-JavaScript search: show results, keep what was typed, judge nothing yet.
-        form = SignatureForm(
-            initial=_as_initial(request.POST), declaration=declaration, identity=identity
-        )
+    action = request.POST.get("action")
+    if action in ("search", "forget_territory"):
+        # The no-JavaScript search (and its way to untick a territory, which a radio button
+        # cannot do): show results, keep what was typed, judge nothing yet.
+        initial = _as_initial(request.POST)
+        if action == "forget_territory":
+            initial.pop("territory", None)
+        form = SignatureForm(initial=initial, declaration=declaration, identity=identity)
     else:
         data = request.POST if request.method == "POST" else None
         files = request.FILES if request.method == "POST" else None
@@ -82,6 +85,7 @@ def sign(request, slug):
             "results": _territory_results(form),
             "proconnect_configured": proconnect.is_configured(),
             "proconnect_identity": identity,
+            "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
         },
         status=status,
     )
@@ -176,6 +180,7 @@ def check_inbox(request, slug):
             "declaration": declaration,
             "email": request.session.get("signature_email"),
             "valid_days": CONFIRMATION_VALID_DAYS,
+            "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
         },
     )
 
@@ -200,7 +205,9 @@ def confirm(request, token):
     if signature.status != Signature.Status.PENDING:
         return _link_problem(request, "used", signature)
     if request.method == "GET":
-        return render(request, "signatures/confirm.html", {"signature": signature})
+        return render(
+            request, "signatures/confirm.html", {"signature": signature, **_rivals(signature)}
+        )
     try:
         signature = services.confirm_signature(signature_id=signature.pk)
     except services.InvalidTransition:
@@ -216,6 +223,24 @@ def confirm(request, token):
             _("Merci ! Votre signature est confirmée. Elle sera publiée après vérification."),
         )
     return redirect(signature.declaration)
+
+
+def _rivals(signature) -> dict:
+    """Other signatures for the same territory, told before the button, never who made them.
+
+    A live one (confirmed or published) makes the POST fail; among pending ones, the
+    first confirmed wins (the database's partial unique index decides).
+    """
+    live = services.live_signature_for(
+        declaration=signature.declaration, territory=signature.territory
+    )
+    return {
+        "rival_message": already_signed_message(signature.declaration, live) if live else None,
+        "rival_pending_count": Signature.objects.pending()
+        .for_territory(signature.declaration, signature.territory)
+        .exclude(pk=signature.pk)
+        .count(),
+    }
 
 
 def _link_problem(request, problem, signature=None, message=None):

@@ -6,25 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('declarations', '0002_alliance_des_territoires'),
-        ('signatures', '0014_not_eligible_reason'),
+        ("declarations", "0002_alliance_des_territoires"),
+        ("signatures", "0014_not_eligible_reason"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SocialImage',
+            name="SocialImage",
             fields=[
-                ('declaration', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='social_image', serialize=False, to='declarations.declaration')),
-                ('image', models.BinaryField(verbose_name='image PNG')),
-                ('count', models.PositiveIntegerField(verbose_name='nombre affiché')),
-                ('title', models.TextField(verbose_name='titre affiché')),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='dessinée le')),
+                (
+                    "declaration",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="social_image",
+                        serialize=False,
+                        to="declarations.declaration",
+                    ),
+                ),
+                ("image", models.BinaryField(verbose_name="image PNG")),
+                ("count", models.PositiveIntegerField(verbose_name="nombre affiché")),
+                ("title", models.TextField(verbose_name="titre affiché")),
+                (
+                    "made_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="dessinée le"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'image de partage',
-                'verbose_name_plural': 'images de partage',
+                "verbose_name": "image de partage",
+                "verbose_name_plural": "images de partage",
             },
         ),
     ]

@@ -114,7 +114,25 @@
       hidden.value = option.dataset.value;
       input.value = option.dataset.name;
       chosen.textContent = prefix + option.textContent.trim();
+      clearError();
       close();
+    }
+
+    // The error under the field (no territory chosen, already signed…) was about the
+    // previous choice: a new one answers it. The submission judges it again.
+    function clearError() {
+      var error = picker.querySelector("#territory-errors");
+      if (!error) return;
+      error.remove();
+      input.classList.remove("is-invalid");
+      input.removeAttribute("aria-invalid");
+      var describedBy = (input.getAttribute("aria-describedby") || "")
+        .split(/\s+/)
+        .filter(function (id) {
+          return id && id !== error.id;
+        });
+      if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
+      else input.removeAttribute("aria-describedby");
     }
 
     function clearChoice() {

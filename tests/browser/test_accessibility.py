@@ -382,7 +382,6 @@ def _assert_errors_tied_to_fields(page) -> list[str]:
 def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content):
     page.goto(sign_url())
     page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
-    page.get_by_label("Mon territoire n'est pas dans la liste", exact=True).check()
     page.get_by_label("SIREN du territoire").fill("123 456 789")
     page.get_by_role("textbox", name="Prénom*", exact=True).fill("Camille")
     page.get_by_role("textbox", name="Nom*", exact=True).fill("Martin")
@@ -419,9 +418,10 @@ def test_sign_form_errors_are_summarised_and_tied_to_their_fields(page, content)
     expect(page.get_by_label("Adresse e-mail professionnelle")).to_be_focused()
     assert_accessible(page)
 
-    # The territory picker's own markup (not crispy's) when no territory is chosen. The
-    # SIREN left in the folded "not listed" block is still checked: its error must show.
-    page.get_by_label("Mon territoire n'est pas dans la liste", exact=True).uncheck()
+    # The territory picker's own markup (not crispy's) when no territory is chosen: the
+    # "not listed" panel, emptied and folded, is no longer the choice.
+    page.get_by_label("SIREN du territoire").fill("")
+    page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
     _invalid_submission(page)
     labels = _assert_errors_tied_to_fields(page)
     assert labels[0] == "Territoire"

@@ -188,8 +188,7 @@ def test_visitor_filters_by_region_and_downloads_the_csv(page, places):
 
 def test_invalid_siren_is_explained_next_to_the_field_and_input_is_kept(page, places):
     page.goto(reverse("signatures:sign", args=[SLUG]))
-    page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
-    page.get_by_role("checkbox", name="Mon territoire n'est pas dans la liste").check()
+    page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()  # no box to tick
     page.get_by_label("Type de territoire").select_option(label="PETR / Pays")
     page.get_by_role("textbox", name="Nom du territoire").fill("PETR du Pays Test")
     page.get_by_role("textbox", name="SIREN du territoire").fill("123456789")

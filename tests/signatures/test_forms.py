@@ -173,6 +173,15 @@ def test_chosen_networks_are_kept(declaration, territory):
     assert list(form.cleaned_data["networks"]) == [network]
 
 
-def test_a_siren_left_behind_after_unticking_not_listed_is_ignored(declaration, territory):
+def test_a_siren_left_in_the_panel_beside_a_listed_territory_is_asked_about(
+    declaration, territory
+):
+    """Filling the "not listed" panel is a choice: beside a listed territory, the form asks
+    which one is meant instead of silently dropping what was typed."""
     form = _form(declaration, territory=territory.pk, unlisted_siren="123")
-    assert form.is_valid(), form.errors
+    assert not form.is_valid()
+    assert form.errors["territory"] == [
+        "Vous avez choisi un territoire dans la liste et rempli aussi « Mon territoire n'est "
+        "pas dans la liste ». Gardez l'un des deux : videz les champs de ce cadre, ou effacez "
+        "le territoire choisi."
+    ]

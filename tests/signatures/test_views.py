@@ -44,7 +44,7 @@ def test_sign_page_shows_the_form_with_the_territory_search(client, declaration)
     assert response.status_code == 200
     assert 'id="territory-picker"' in html
     assert 'hx-get="/territoires/recherche/"' in html
-    assert "Mon territoire n&#x27;est pas dans la liste" in html
+    assert "Mon territoire n'est pas dans la liste (PETR" in html
     assert "Mon adresse e-mail et mon téléphone ne sont jamais publiés." in html
     assert 'class="hp-field"' in html
 
@@ -92,7 +92,7 @@ def test_sign_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, de
     assert 'value="123456789"' in html
     assert "Mon commentaire</textarea>" in html
     assert 'value="camille.durand@mairie-test.fr"' in html
-    assert '<details class="mt-3" open>' in html
+    assert '<details class="mt-3" id="unlisted-territory" open>' in html
     # The summary links each error to its field.
     assert 'href="#id_unlisted_siren"' in html
     assert Signature.objects.count() == 0
