@@ -8,6 +8,7 @@ urlpatterns = [
     path("declarations/<slug:slug>/signer/", views.sign, name="sign"),
     path("declarations/<slug:slug>/signer/merci/", views.check_inbox, name="check_inbox"),
     path("signatures/confirmer/<str:token>/", views.confirm, name="confirm"),
+    path("signatures/confirmee/", views.confirmed, name="confirmed"),
     path("signatures/renvoyer/", views.resend, name="resend"),
     path("signatures/contester/<str:public_id>/", views.contest, name="contest"),
     path("signatures/gerer/", views.manage_request, name="manage_request"),

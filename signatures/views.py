@@ -215,14 +215,34 @@ def confirm(request, token):
     except services.TerritoryAlreadySigned as exc:
         message = already_signed_message(signature.declaration, exc.live)
         return _link_problem(request, "signed", signature, message=message)
-    if signature.status == Signature.Status.PUBLISHED:
-        messages.success(request, _("Merci ! Votre signature est confirmée et publiée."))
-    else:
-        messages.success(
-            request,
-            _("Merci ! Votre signature est confirmée. Elle sera publiée après vérification."),
-        )
-    return redirect(signature.declaration)
+    # The next page reads it from the session: its address names no signature.
+    request.session[CONFIRMED_SESSION_KEY] = signature.public_id
+    return redirect("signatures:confirmed")
+
+
+CONFIRMED_SESSION_KEY = "confirmed_signature"
+
+
+@require_safe
+def confirmed(request):
+    """After confirming: what happens next, and the links to share the declaration."""
+    signature = (
+        Signature.objects.select_related("declaration", "territory__departement")
+        .filter(public_id=request.session.get(CONFIRMED_SESSION_KEY, ""))
+        .exclude(status=Signature.Status.PENDING)
+        .first()
+    )
+    if signature is None:  # another browser, or the session expired: nothing to tell
+        return redirect("declarations:home")
+    return render(
+        request,
+        "signatures/confirmed.html",
+        {
+            "signature": signature,
+            "declaration": signature.declaration,
+            "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
+        },
+    )
 
 
 def _rivals(signature) -> dict:

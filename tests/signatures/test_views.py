@@ -188,8 +188,8 @@ def test_confirm_link_shows_a_button_and_only_post_confirms(
     assert "Je confirme la signature de mon territoire" in page.content.decode()
     assert Signature.objects.get().status == Signature.Status.PENDING  # a scanner's GET
     response = client.post(url, follow=True)
-    assert response.redirect_chain[-1][0] == declaration.get_absolute_url()
-    assert "Elle sera publiée après vérification" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("signatures:confirmed")
+    assert "Merci ! Votre signature est confirmée." in response.content.decode()
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.CONFIRMED
     assert signature.confirmed_at is not None
