@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkerHeartbeat(models.Model):
@@ -11,8 +12,12 @@ class WorkerHeartbeat(models.Model):
     disk here) must not make /healthz forget that workers are alive.
     """
 
-    hostname = models.CharField(max_length=200, primary_key=True)
-    seen_at = models.DateTimeField(default=timezone.now)
+    hostname = models.CharField(_("nom d'hôte"), max_length=200, primary_key=True)
+    seen_at = models.DateTimeField(_("vu le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signal de vie d'un worker")
+        verbose_name_plural = _("signaux de vie des workers")
 
     def __str__(self) -> str:
         return f"{self.hostname} {self.seen_at:%H:%M:%S}"

@@ -63,8 +63,8 @@ class Declaration(models.Model):
     signature_count = models.PositiveIntegerField(
         _("signatures publiées"), default=0, editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     objects = DeclarationQuerySet.as_manager()
 
@@ -116,7 +116,10 @@ class DemandGroup(models.Model):
     """A lead-in of the text under which demands are listed, kept verbatim."""
 
     declaration = models.ForeignKey(
-        Declaration, on_delete=models.CASCADE, related_name="demand_groups"
+        Declaration,
+        on_delete=models.CASCADE,
+        related_name="demand_groups",
+        verbose_name=_("déclaration"),
     )
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     lead_in = models.TextField(_("introduction"))
@@ -131,7 +134,12 @@ class DemandGroup(models.Model):
 
 
 class Demand(models.Model):
-    group = models.ForeignKey(DemandGroup, on_delete=models.CASCADE, related_name="demands")
+    group = models.ForeignKey(
+        DemandGroup,
+        on_delete=models.CASCADE,
+        related_name="demands",
+        verbose_name=_("groupe de demandes"),
+    )
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     heading = models.CharField(
         _("intitulé"), max_length=300, help_text=_("La partie en gras du texte.")
@@ -150,7 +158,12 @@ class Demand(models.Model):
 class Founder(models.Model):
     """A founding signatory, with the functions as written at the end of the text."""
 
-    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="founders")
+    declaration = models.ForeignKey(
+        Declaration,
+        on_delete=models.CASCADE,
+        related_name="founders",
+        verbose_name=_("déclaration"),
+    )
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     name = models.CharField(_("nom"), max_length=200)
     functions = models.TextField(_("fonctions"), help_text=_("Une fonction par ligne."))

@@ -5,12 +5,16 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +57,14 @@ class RegionFilter(admin.SimpleListFilter):
         return queryset.filter(territory__region_id=self.value()) if self.value() else queryset
 
 
+class NetworkFilter(admin.RelatedFieldListFilter):
+    """The networks, and the signatures in none of them by name rather than "-"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = _("Aucun réseau")
+
+
 class FlagFilter(admin.SimpleListFilter):
     title = _("signal")
     parameter_name = "flag"
@@ -74,6 +86,7 @@ class ReadOnlyInline(admin.TabularInline):
 
     extra = 0
     can_delete = False
+    template = "admin/signatures/readonly_tabular.html"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -84,6 +97,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class FlagInline(ReadOnlyInline):
     model = Flag
+    empty_text = _("Aucun signal.")
     fields = ["code", "detail", "created_at"]
     readonly_fields = fields
 
@@ -92,6 +106,7 @@ class ModerationEventInline(ReadOnlyInline):
     """The audit trail, shown and never editable."""
 
     model = ModerationEvent
+    empty_text = _("Aucune entrée.")
     fields = [
         "created_at",
         "action",
@@ -110,6 +125,7 @@ class ModerationEventInline(ReadOnlyInline):
 
 class ContestInline(ReadOnlyInline):
     model = Contest
+    empty_text = _("Aucune contestation.")
     fields = [
         "submitted_at",
         "first_name",
@@ -128,6 +144,7 @@ class CorrectionInline(ReadOnlyInline):
     """Corrections the signatory proposed, with what each changes."""
 
     model = Correction
+    empty_text = _("Aucune correction proposée.")
     fields = ["submitted_at", "changes", "outcome", "decided_at"]
     readonly_fields = fields
 
@@ -178,7 +195,10 @@ class SignatureResource(resources.ModelResource):
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Motif"), choices=ModerationEvent.Reason.choices)
+    # No reason chosen in advance: a refusal's reason is told to the signatory.
+    reason = forms.ChoiceField(
+        label=_("Motif"), choices=[("", _("Choisir un motif…")), *ModerationEvent.Reason.choices]
+    )
     note = forms.CharField(
         label=_("Précisions (envoyées au signataire)"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -193,33 +213,34 @@ class RejectForm(forms.Form):
         return cleaned
 
 
-@admin.display(description=_("signaux"))
-def flag_list(signature):
-    return ", ".join(str(flag) for flag in signature.flags.all()) or "—"
+# The decisions a signature's page offers, in this order, when its status allows them
+# (services.TRANSITIONS): the rest stays in the list's action menu.
+PAGE_DECISIONS = (Action.APPROVE, Action.RELEASE, Action.REJECT)
+SIRENE_URL = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
+
+
+def _lines(*lines) -> str:
+    """Cell lines of a list column: the first as is, the others smaller, each on its own line."""
+    first, *others = lines
+    return format_html(
+        "{}{}",
+        first,
+        format_html_join("", '<span class="cell-detail">{}</span>', ((line,) for line in others)),
+    )
 
 
 class SignatureAdminBase(admin.ModelAdmin):
-    """Read-only rows; the status only changes through the moderation actions."""
+    """Read-only rows; the status only changes through the moderation decisions, from the
+    list's actions or from a signature's page."""
 
-    list_display = [
-        "territory",
-        "territory_kind",
-        "territory_place",
-        "signatory",
-        "function_label",
-        "email",
-        "status",
-        "verification",
-        flag_list,
-        "submitted_at",
-        "confirmed_at",
-    ]
+    # Four wrapping columns rather than eleven: the list fits beside the filters at 1280 px.
+    list_display = ["territory_column", "signatory_column", "status_column", "dates_column"]
     list_filter = [
         "status",
         "declaration",
         TerritoryKindFilter,
         RegionFilter,
-        "networks",
+        ("networks", NetworkFilter),
         FlagFilter,
         "verification",
     ]
@@ -249,12 +270,114 @@ class SignatureAdminBase(admin.ModelAdmin):
         "make_deliberation_private",
     ]
     inlines = [FlagInline, ContestInline, CorrectionInline, ModerationEventInline]
+    change_form_template = "admin/signatures/signature/change_form.html"
     # The raw file field would link to a storage URL nothing serves: deliberation_link instead.
     exclude = ["networks", "deliberation"]
+    fieldsets = [
+        (
+            _("Territoire et signataire"),
+            {
+                "fields": [
+                    "territory",
+                    "territory_details",
+                    "sirene_link",
+                    "declaration",
+                    "civility",
+                    "first_name",
+                    "last_name",
+                    "function",
+                    "function_other",
+                    "email",
+                    "phone",
+                    "network_names",
+                    "comment",
+                ]
+            },
+        ),
+        (
+            _("Statut et signaux"),
+            {
+                "fields": [
+                    "status",
+                    "flag_summary",
+                    "verification",
+                    "submitted_at",
+                    "confirmed_at",
+                    "published_at",
+                    "rejected_at",
+                    "withdrawn_at",
+                    "anonymised_at",
+                    "corrected_at",
+                    "public_id",
+                ]
+            },
+        ),
+        (
+            _("Preuve du lien avec le territoire"),
+            {
+                "fields": [
+                    "deliberation_link",
+                    "deliberation_uploaded_at",
+                    "proconnect_siret",
+                    "proconnect_verified_at",
+                    "signs_on_behalf",
+                    "filler_first_name",
+                    "filler_last_name",
+                    "filler_function",
+                    "declares_authorised",
+                ]
+            },
+        ),
+        (
+            _("Consentements"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "consents_to_publication",
+                    "consents_to_news",
+                    "consent_version",
+                    "consented_at",
+                ],
+            },
+        ),
+        (
+            _("Provenance de l'envoi"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "fill_seconds",
+                    "submitted_ip",
+                    "ip_hash",
+                    "email_domain",
+                    "user_agent",
+                ],
+            },
+        ),
+        (
+            _("E-mail de confirmation"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "confirmation_queued_at",
+                    "confirmation_sent_at",
+                    "confirmation_send_count",
+                    "confirmation_failed_at",
+                    "confirmation_error",
+                ],
+            },
+        ),
+    ]
     readonly_fields = [
         "public_id",
         "verification",
         "deliberation_link",
+        "territory_details",
+        "sirene_link",
+        "flag_summary",
+        "deliberation_uploaded_at",
+        "consent_version",
+        "consented_at",
+        "corrected_at",
         "proconnect_siret",
         "proconnect_verified_at",
         "signs_on_behalf",
@@ -309,23 +432,176 @@ class SignatureAdminBase(admin.ModelAdmin):
     def has_moderate_permission(self, request):
         return request.user.has_perm("signatures.moderate_signature")
 
-    @admin.display(description=_("type"), ordering="territory__kind")
-    def territory_kind(self, signature):
-        return signature.territory.get_kind_display()
+    @property
+    def _url_prefix(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}"
 
-    @admin.display(description=_("département / région"))
-    def territory_place(self, signature):
-        territory = signature.territory
-        parts = [t.name for t in (territory.departement, territory.region) if t]
-        return " / ".join(dict.fromkeys(parts)) or "—"
+    def get_urls(self):
+        decide = path(
+            "<path:object_id>/decider/",
+            self.admin_site.admin_view(self.decide_view),
+            name=f"{self._url_prefix}_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def page_decisions(self, request, signature) -> list[str]:
+        """The decisions this moderator may take on this signature's page, now."""
+        if not self.has_moderate_permission(request):
+            return []
+        return [
+            action
+            for action in PAGE_DECISIONS
+            if signature.status in services.TRANSITIONS[action][0]
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        signature = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if signature is not None:
+            context["can_moderate"] = self.has_moderate_permission(request)
+            context["decisions"] = self.page_decisions(request, signature)
+            context["decide_url"] = self._preserving_filters(
+                request, f"admin:{self._url_prefix}_decide", signature.pk
+            )
+            context["reject_form"] = RejectForm(prefix="reject")
+        return super().change_view(request, object_id, form_url, context)
+
+    def decide_view(self, request, object_id):
+        """A decision taken on a signature's page: the list's code path for one signature."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        signature = self.get_object(request, unquote(object_id))
+        if signature is None:
+            raise Http404
+        if not self.has_view_permission(request, signature):
+            raise PermissionDenied
+        action = request.POST.get("decision")
+        if action not in PAGE_DECISIONS:
+            return HttpResponseBadRequest()
+        decision = {}
+        if action == Action.REJECT:
+            form = RejectForm(request.POST, prefix="reject")
+            if not form.is_valid():
+                return self._reject_page(
+                    request,
+                    form,
+                    [signature],
+                    title=_("Refuser la signature « %(territory)s »")
+                    % {"territory": signature.territory.name},
+                    cancel_url=self._page_url(request, signature),
+                    decide_url=request.get_full_path(),
+                )
+            decision = form.cleaned_data
+        outcome = self._decide(request, signature, action, **decision)
+        self._report_page_decision(request, signature, action, outcome)
+        if self.get_queryset(request).filter(pk=signature.pk).exists():
+            return redirect(self._page_url(request, signature))
+        # Decided, it left this list (the queue): back to what is left to decide.
+        return redirect(self._preserving_filters(request, f"admin:{self._url_prefix}_changelist"))
+
+    def _page_url(self, request, signature) -> str:
+        return self._preserving_filters(request, f"admin:{self._url_prefix}_change", signature.pk)
+
+    def _preserving_filters(self, request, name, *args) -> str:
+        """The URL, keeping the list's filters the moderator came with."""
+        context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
+        return add_preserved_filters(context, reverse(name, args=args))
+
+    def _report_page_decision(self, request, signature, action, outcome) -> None:
+        territory = signature.territory.name
+        if outcome == "taken":
+            message = _(
+                "Décision refusée : %(territory)s a déjà une signature publiée ou confirmée."
+            )
+            self.message_user(request, message % {"territory": territory}, messages.ERROR)
+        elif outcome == "not_allowed":
+            signature.refresh_from_db(fields=["status"])
+            if signature.status in services.TRANSITIONS[action][0]:
+                # The status allows it, the service still refused: a released suspect would
+                # duplicate the pending signature its address already has for the territory.
+                message = _(
+                    "Décision impossible : la même adresse a déjà une signature en attente "
+                    "de confirmation pour ce territoire."
+                )
+            else:
+                message = _(
+                    "Décision impossible : le statut de la signature (%(status)s) ne le "
+                    "permet pas."
+                ) % {"status": signature.get_status_display()}
+            self.message_user(request, message, messages.ERROR)
+        else:
+            done = {
+                Action.APPROVE: _(
+                    "Signature publiée pour %(territory)s ; le signataire est prévenu par e-mail."
+                ),
+                Action.REJECT: _(
+                    "Signature refusée pour %(territory)s ; le signataire reçoit le motif par "
+                    "e-mail."
+                ),
+                Action.RELEASE: _(
+                    "Signature libérée pour %(territory)s ; le lien de confirmation est envoyé "
+                    "au signataire."
+                ),
+            }[action]
+            self.message_user(request, done % {"territory": territory}, messages.SUCCESS)
+
+    @admin.display(description=_("territoire"), ordering="territory__name")
+    def territory_column(self, signature):
+        return _lines(signature.territory.name, self.territory_details(signature))
 
     @admin.display(description=_("signataire"), ordering="last_name")
-    def signatory(self, signature):
-        return signature.full_name
+    def signatory_column(self, signature):
+        return _lines(
+            signature.full_name,
+            signature.function_label,
+            format_html('<span class="cell-email">{}</span>', signature.email or "—"),
+        )
 
-    @admin.display(description=_("fonction"))
-    def function_label(self, signature):
-        return signature.function_label
+    @admin.display(description=_("statut"), ordering="status")
+    def status_column(self, signature):
+        return _lines(
+            signature.get_status_display(),
+            _("vérification : %(level)s") % {"level": signature.get_verification_display()},
+            *[str(flag) for flag in signature.flags.all()],
+        )
+
+    @admin.display(description=_("dates"), ordering="submitted_at")
+    def dates_column(self, signature):
+        dates = [
+            (_("soumise le %(date)s"), signature.submitted_at),
+            (_("confirmée le %(date)s"), signature.confirmed_at),
+        ]
+        return _lines(
+            *[
+                label % {"date": date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")}
+                for label, at in dates
+                if at
+            ]
+        )
+
+    @admin.display(description=_("type et lieu"))
+    def territory_details(self, signature):
+        territory = signature.territory
+        places = [t.name for t in (territory.departement, territory.region) if t]
+        return " — ".join([territory.get_kind_display(), *dict.fromkeys(places)])
+
+    @admin.display(description=_("fiche SIRENE"))
+    def sirene_link(self, signature):
+        """The official company register's page of the territory, to judge its eligibility."""
+        siren = signature.territory.siren
+        if not siren:
+            return _("SIREN inconnu")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            SIRENE_URL.format(siren),
+            _("SIREN %(siren)s sur l'Annuaire des entreprises (nouvel onglet)") % {"siren": siren},
+        )
+
+    @admin.display(description=_("signaux"))
+    def flag_summary(self, signature):
+        return ", ".join(str(flag) for flag in signature.flags.all()) or "—"
 
     @admin.display(description=_("réseaux"))
     def network_names(self, signature):
@@ -352,13 +628,26 @@ class SignatureAdminBase(admin.ModelAdmin):
         if form.is_valid():
             self._change_status(request, queryset, Action.REJECT, **form.cleaned_data)
             return None
+        return self._reject_page(
+            request,
+            form,
+            queryset.select_related("territory"),
+            title=_("Refuser des signatures"),
+            cancel_url=reverse(f"admin:{self._url_prefix}_changelist"),
+        )
+
+    def _reject_page(self, request, form, signatures, *, title, cancel_url, decide_url=None):
+        """The reason and note to refuse with: asked by the list's action, or shown again
+        when a signature's page sent an incomplete refusal."""
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Refuser des signatures"),
+            "title": title,
             "opts": self.opts,
-            "queryset": queryset.select_related("territory"),
+            "queryset": signatures,
             "form": form,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "decide_url": decide_url,
+            "cancel_url": cancel_url,
         }
         return TemplateResponse(request, "admin/signatures/reject.html", context)
 
@@ -506,18 +795,29 @@ class SignatureAdminBase(admin.ModelAdmin):
             for pk in queryset.exclude(deliberation="").values_list("pk", flat=True)
         )
 
+    def _decide(self, request, signature, action, **decision) -> str:
+        """One decision through services.change_status, which checks the source status,
+        records the audit event and emails after commit: "done", "not_allowed" or "taken"."""
+        try:
+            services.change_status(
+                signature_id=signature.pk, action=action, actor=request.user, **decision
+            )
+        except services.InvalidTransition:
+            return "not_allowed"
+        except services.TerritoryAlreadySigned:
+            return "taken"
+        return "done"
+
     def _change_status(self, request, queryset, action, **decision):
         """Apply one decision to each signature; report what was done and what was refused."""
         done, not_allowed, taken = 0, 0, []
         for signature in queryset.select_related("territory"):
-            try:
-                services.change_status(
-                    signature_id=signature.pk, action=action, actor=request.user, **decision
-                )
+            outcome = self._decide(request, signature, action, **decision)
+            if outcome == "done":
                 done += 1
-            except services.InvalidTransition:
+            elif outcome == "not_allowed":
                 not_allowed += 1
-            except services.TerritoryAlreadySigned:
+            else:
                 taken.append(signature.territory.name)
         if done:
             self.message_user(

@@ -225,7 +225,10 @@ class Signature(models.Model):
         _("référence"), max_length=22, unique=True, default=new_public_id, editable=False
     )
     declaration = models.ForeignKey(
-        Declaration, on_delete=models.PROTECT, related_name="signatures"
+        Declaration,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("déclaration"),
     )
     territory = models.ForeignKey(
         Territory,
@@ -236,7 +239,7 @@ class Signature(models.Model):
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     # Normalised "first last" for the public, accent-insensitive search.
-    signatory_search = models.TextField(blank=True, editable=False)
+    signatory_search = models.TextField(_("nom pour la recherche"), blank=True, editable=False)
     civility = models.CharField(_("civilité"), max_length=10, choices=Civility, blank=True)
     function = models.CharField(_("fonction"), max_length=20, choices=Function)
     function_other = models.CharField(_("autre fonction"), max_length=150, blank=True)
@@ -298,7 +301,9 @@ class Signature(models.Model):
     consent_version = models.CharField(_("version du consentement"), max_length=20, blank=True)
     consented_at = models.DateTimeField(_("consentement donné le"), null=True, blank=True)
     # Part of the key of the "manage my signature" link: replacing it revokes the link.
-    manage_secret = models.CharField(max_length=32, default=new_manage_secret, editable=False)
+    manage_secret = models.CharField(
+        _("clé du lien de gestion"), max_length=32, default=new_manage_secret, editable=False
+    )
 
     status = models.CharField(
         _("statut"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
@@ -310,15 +315,29 @@ class Signature(models.Model):
     withdrawn_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
 
     # The confirmation email's life: what a sweeper needs to recover a lost message.
-    confirmation_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_send_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    confirmation_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_error = models.CharField(max_length=300, blank=True, editable=False)
+    confirmation_queued_at = models.DateTimeField(
+        _("lien de confirmation demandé le"), null=True, blank=True, editable=False
+    )
+    confirmation_sent_at = models.DateTimeField(
+        _("lien de confirmation envoyé le"), null=True, blank=True, editable=False
+    )
+    confirmation_send_count = models.PositiveSmallIntegerField(
+        _("liens de confirmation envoyés"), default=0, editable=False
+    )
+    confirmation_failed_at = models.DateTimeField(
+        _("échec du lien de confirmation le"), null=True, blank=True, editable=False
+    )
+    confirmation_error = models.CharField(
+        _("erreur d'envoi du lien de confirmation"), max_length=300, blank=True, editable=False
+    )
     # After an SMTP error, when the task will try again: the sweeper leaves it until then.
-    confirmation_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_retry_at = models.DateTimeField(
+        _("nouvel essai du lien de confirmation le"), null=True, blank=True, editable=False
+    )
     # When the sweeper last queued it again, presumed lost.
-    confirmation_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_swept_at = models.DateTimeField(
+        _("lien de confirmation relancé le"), null=True, blank=True, editable=False
+    )
 
     submitted_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
     ip_hash = models.CharField(
@@ -483,7 +502,9 @@ class Flag(models.Model):
         PROCONNECT_MISMATCH = "pc_mismatch", _("Organisation ProConnect ≠ territoire")
         FUNCTION_MISMATCH = "function", _("Fonction inhabituelle pour ce type de territoire")
 
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="flags")
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="flags", verbose_name=_("signature")
+    )
     code = models.CharField(_("signal"), max_length=20, choices=Code)
     detail = models.CharField(_("détail"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
@@ -563,7 +584,9 @@ class ModerationEvent(models.Model):
     # Decisions the signatory hears about by email.
     NOTIFIED_ACTIONS = (Action.APPROVE, Action.REJECT, Action.WITHDRAW)
 
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="events", verbose_name=_("signature")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -585,8 +608,12 @@ class ModerationEvent(models.Model):
         _("échec de l'e-mail au signataire le"), null=True, blank=True
     )
     notification_error = models.CharField(_("erreur d'envoi"), max_length=300, blank=True)
-    notification_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
-    notification_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notification_retry_at = models.DateTimeField(
+        _("nouvel essai de l'e-mail le"), null=True, blank=True, editable=False
+    )
+    notification_swept_at = models.DateTimeField(
+        _("e-mail relancé le"), null=True, blank=True, editable=False
+    )
 
     objects = ModerationEventQuerySet.as_manager()
 
@@ -610,7 +637,9 @@ class Contest(models.Model):
         UPHELD = "upheld", _("Contestation fondée : signature retirée")
         DISMISSED = "dismissed", _("Contestation écartée : signature maintenue")
 
-    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
+    public_id = models.CharField(
+        _("référence"), max_length=22, unique=True, default=new_public_id, editable=False
+    )
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, related_name="contests", verbose_name=_("signature")
     )
@@ -620,7 +649,9 @@ class Contest(models.Model):
     email = models.EmailField(_("adresse e-mail officielle"), max_length=254)
     message = models.TextField(_("message"), max_length=1000, blank=True)
     submitted_at = models.DateTimeField(_("reçue le"), default=timezone.now)
-    ip_hash = models.CharField(max_length=32, blank=True, editable=False)
+    ip_hash = models.CharField(
+        _("empreinte de l'adresse IP"), max_length=32, blank=True, editable=False
+    )
     outcome = models.CharField(_("décision"), max_length=10, choices=Outcome, blank=True)
     # Guards of the two emails, as `notified_at` on moderation events: each leaves once.
     received_notice_sent_at = models.DateTimeField(
@@ -670,13 +701,15 @@ class OutgoingEmail(models.Model):
     nothing to leak. Rows older than a day are no longer needed.
     """
 
-    recipient_hash = models.CharField(max_length=32)
-    kind = models.CharField(max_length=20)
-    queued_at = models.DateTimeField(default=timezone.now, db_index=True)
+    recipient_hash = models.CharField(_("empreinte du destinataire"), max_length=32)
+    kind = models.CharField(_("type d'e-mail"), max_length=20)
+    queued_at = models.DateTimeField(_("demandé le"), default=timezone.now, db_index=True)
 
     objects = OutgoingEmailQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("e-mail envoyé")
+        verbose_name_plural = _("e-mails envoyés")
         indexes = [models.Index(fields=["recipient_hash", "queued_at"])]
 
     def __str__(self) -> str:
@@ -694,7 +727,12 @@ class Correction(models.Model):
         APPROVED = "approved", _("publiée")
         REJECTED = "rejected", _("refusée")
 
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="corrections")
+    signature = models.ForeignKey(
+        Signature,
+        on_delete=models.CASCADE,
+        related_name="corrections",
+        verbose_name=_("signature"),
+    )
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     function = models.CharField(_("fonction"), max_length=20, choices=Signature.Function)
@@ -742,7 +780,8 @@ class ModerationQueue(Signature):
     class Meta:
         proxy = True
         verbose_name = _("signature à modérer")
-        verbose_name_plural = _("file de modération")
+        # "8 signatures à modérer" under the list, as the admin index's link says.
+        verbose_name_plural = _("signatures à modérer")
 
 
 class SignatureStats(models.Model):
@@ -754,20 +793,30 @@ class SignatureStats(models.Model):
     """
 
     declaration = models.OneToOneField(
-        Declaration, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+        Declaration,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stats",
+        verbose_name=_("déclaration"),
     )
     total = models.PositiveIntegerField(_("signatures publiées"), default=0)
     population = models.PositiveBigIntegerField(_("population couverte"), default=0)
-    by_kind = models.JSONField(default=dict)  # {territory kind: count}
-    by_network = models.JSONField(default=list)  # [{"slug", "name", "count"}]
-    by_region = models.JSONField(default=list)  # [{"code", "name", "count"}]
-    by_departement = models.JSONField(default=dict)  # {code: signing territories}
-    by_day = models.JSONField(default=list)  # [["YYYY-MM-DD", count]], Paris dates
-    by_verification = models.JSONField(default=dict)  # {verification level: count}
+    # {territory kind: count}
+    by_kind = models.JSONField(_("par type de territoire"), default=dict)
+    # [{"slug", "name", "count"}]
+    by_network = models.JSONField(_("par réseau"), default=list)
+    # [{"code", "name", "count"}]
+    by_region = models.JSONField(_("par région"), default=list)
+    # {code: signing territories}
+    by_departement = models.JSONField(_("par département"), default=dict)
+    # [["YYYY-MM-DD", count]], Paris dates
+    by_day = models.JSONField(_("par jour"), default=list)
+    # {verification level: count}
+    by_verification = models.JSONField(_("par niveau de vérification"), default=dict)
     # Changes whenever the published set or what it shows changes: ETags use it.
-    version = models.CharField(max_length=64, blank=True)
-    last_change_at = models.DateTimeField(null=True, blank=True)
-    computed_at = models.DateTimeField(default=timezone.now)
+    version = models.CharField(_("version"), max_length=64, blank=True)
+    last_change_at = models.DateTimeField(_("dernier changement le"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("calculées le"), default=timezone.now)
 
     class Meta:
         verbose_name = _("statistiques")
@@ -786,7 +835,11 @@ class SocialImage(models.Model):
     """
 
     declaration = models.OneToOneField(
-        Declaration, on_delete=models.CASCADE, primary_key=True, related_name="social_image"
+        Declaration,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="social_image",
+        verbose_name=_("déclaration"),
     )
     image = models.BinaryField(_("image PNG"))
     # What the picture shows: redrawn when either changes.

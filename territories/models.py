@@ -89,7 +89,7 @@ class Territory(models.Model):
     )
     # Lower-case, unaccented, punctuation-free name: the same search on SQLite and PostgreSQL.
     # Text: normalising can lengthen a name ("Ⅷ" → "viii"), so no length limit.
-    search_name = models.TextField(editable=False)
+    search_name = models.TextField(_("nom pour la recherche"), editable=False)
 
     class Meta:
         ordering = ["name"]
