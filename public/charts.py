@@ -1,7 +1,8 @@
 """What the statistics page and the widget draw, computed from the counts snapshot.
 
-Pure functions: they take the figures of a `SignatureStats` and return plain
-dataclasses whose geometry is already formatted as strings. Templates must not
+Pure functions: they take the figures of a `SignatureStats` (and, for the map,
+the shares of inhabitants covered, `public.services.departement_coverage`) and
+return plain dataclasses whose geometry is already formatted as strings. Templates must not
 format coordinates themselves: Django localises numbers, and "42,5" is not a
 valid SVG length.
 """
@@ -10,10 +11,12 @@ import datetime
 import functools
 import json
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from signatures.models import Signature
 from territories.models import Territory
@@ -25,15 +28,11 @@ BAR_MAX_PERCENT = 82
 BAR_ROW_HEIGHT = 44  # px: label line, then the bar
 DAY_CHART_HEIGHT = 150  # px from the top of the chart to the baseline
 
-# Map classes: (lowest count of the class, legend label). The brief of the page
-# fixes them so that a handful of signatures already shows on the map.
-MAP_LEVELS = (
-    (0, "0"),
-    (1, "1"),
-    (2, _("2 à 3")),
-    (4, _("4 à 9")),
-    (10, _("10 ou plus")),
-)
+# The map colours départements by the share of their inhabitants covered, in at
+# most this many classes (plus "aucun"), computed from the figures of the day: a
+# fixed scale saturates once signatures pile up, or leaves the map blank early on.
+MAX_MAP_CLASSES = 5
+MAP_COLOURS = 5  # map-level-1 (lightest) to map-level-5 (darkest) in statistics.css
 
 # Départements and collectivités the metropolitan map does not draw. The five
 # départements get an inset on the map; all of them are listed in the table.
@@ -91,13 +90,24 @@ class MapArea:
     code: str
     name: str
     count: int
-    level: int
+    level: int  # colour: 0 for no signature, else 1 (lightest) to MAP_COLOURS
+    share: Decimal  # percent of the inhabitants covered, two significant digits
     path: str = ""
     # Overseas insets: a square instead of a path.
     x: int = 0
     y: int = 0
     label_x: int = 0
     label_y: int = 0
+
+    @property
+    def share_text(self) -> str:
+        return format_percent(self.share)
+
+
+@dataclass(frozen=True)
+class MapClass:
+    level: int  # the colour, as MapArea.level
+    label: str  # in words, for the legend
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ class DepartementMap:
     areas: list[MapArea]
     insets: list[MapArea]
     rows: list[MapArea]  # every département with a signature, by code
-    levels: list[tuple[int, str]]
+    classes: list[MapClass]  # "aucun" first, then from the lowest shares up
     inset_size: int = INSET_SIZE
 
 
@@ -125,6 +135,10 @@ class Day:
 class DaySeries:
     days: list[Day]  # every day from the first signature to the last, gaps included
     busiest: Day | None
+    # The cumulative curve, in a 100 × DAY_CHART_HEIGHT box stretched to the chart's
+    # width: from zero at the start of the first day to the total at the end of each day.
+    curve: str = ""  # polyline points
+    curve_area: str = ""  # the same, closed along the baseline
     baseline: int = DAY_CHART_HEIGHT
 
     @property
@@ -146,6 +160,15 @@ class DaySeries:
     @property
     def days_with_signatures(self) -> list[Day]:
         return [day for day in self.days if day.count]
+
+    @property
+    def total(self) -> int:
+        return self.days[-1].cumulative if self.days else 0
+
+    @property
+    def half_day(self) -> Day | None:
+        """The first day by the end of which half of the signatures were published."""
+        return next((day for day in self.days if 2 * day.cumulative >= self.total), None)
 
 
 def _percent(value: float) -> str:
@@ -192,9 +215,73 @@ def region_chart(by_region: list[dict]) -> BarChart:
     return bar_chart([(region["name"], region["count"]) for region in by_region])
 
 
-def map_level(count: int) -> int:
-    """The map class of a count: 0, 1, 2–3, 4–9, 10 and more."""
-    return max(level for level, (lowest, _label) in enumerate(MAP_LEVELS) if count >= lowest)
+def rounded_share(covered: int, population: int) -> Decimal:
+    """The percentage of inhabitants covered, to two significant digits, at most 100.
+
+    Rounded before the classes are drawn, so that a département's figure, its
+    class and the legend's bounds all read the same.
+    """
+    if covered <= 0:
+        return Decimal(0)
+    if population <= 0 or covered >= population:
+        return Decimal(100)
+    percent = Decimal(covered) * 100 / Decimal(population)
+    value = percent.quantize(Decimal(1).scaleb(percent.adjusted() - 1), rounding=ROUND_HALF_UP)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def format_percent(value: Decimal) -> str:
+    """A percentage as the language writes it ("3,4 %" in French), with a no-break space."""
+    return f"{number_format(value)}\u00a0%"
+
+
+def class_bounds(shares: list[Decimal]) -> list[Decimal]:
+    """Lower bounds of the map's classes: quantiles of the shares, at most MAX_MAP_CLASSES.
+
+    Each bound is the share found at the class's rank; where ties would make two
+    classes start at the same share, the next larger share starts the class (and
+    when there is none, the classes stop there), so that ties merge no classes
+    while larger shares remain.
+    """
+    values = sorted(shares)
+    classes = min(MAX_MAP_CLASSES, len(set(values)))
+    bounds: list[Decimal] = []
+    for index in range(classes):
+        bound = values[index * len(values) // classes]
+        if bounds and bound <= bounds[-1]:
+            bound = next((value for value in values if value > bounds[-1]), None)
+            if bound is None:
+                break
+        bounds.append(bound)
+    return bounds
+
+
+def _colour(rank: int, classes: int) -> int:
+    """The colour of the class of rank 0…classes-1, spread over the palette."""
+    if classes == 1:
+        return MAP_COLOURS
+    return 1 + round(rank * (MAP_COLOURS - 1) / (classes - 1))
+
+
+def _map_classes(bounds: list[Decimal], largest: Decimal) -> list[MapClass]:
+    classes = [MapClass(level=0, label=_("aucun territoire signataire"))]
+    for rank, low in enumerate(bounds):
+        if rank + 1 < len(bounds):
+            label = _("de %(low)s à moins de %(high)s des habitants") % {
+                "low": format_percent(low),
+                "high": format_percent(bounds[rank + 1]),
+            }
+        elif low == largest:
+            label = _("%(share)s des habitants") % {"share": format_percent(low)}
+        else:
+            label = _("de %(low)s à %(high)s des habitants") % {
+                "low": format_percent(low),
+                "high": format_percent(largest),
+            }
+        classes.append(MapClass(level=_colour(rank, len(bounds)), label=label))
+    return classes
 
 
 @functools.cache
@@ -209,29 +296,45 @@ def france_departments() -> dict:
         ) from error
 
 
-def departement_map(by_departement: dict[str, int]) -> DepartementMap:
-    """The choropleth: every metropolitan département, overseas insets, and the table rows."""
+def departement_map(
+    by_departement: dict[str, int], coverage: dict[str, tuple[int, int]]
+) -> DepartementMap:
+    """The choropleth: every metropolitan département, overseas insets, and the table rows.
+
+    `by_departement` counts the signing territories of each département (the
+    snapshot's); `coverage` gives (inhabitants covered, inhabitants) by département
+    (`public.services.departement_coverage`). Départements are coloured by their
+    share of inhabitants covered, in classes drawn from the shares of the
+    départements with a signature.
+    """
+    shares = {
+        code: rounded_share(*coverage.get(code, (0, 0)))
+        for code, count in by_departement.items()
+        if count
+    }
+    bounds = class_bounds(list(shares.values()))
+
+    def area(code: str, name: str, **drawing) -> MapArea:
+        count = by_departement.get(code, 0)
+        share = shares.get(code, Decimal(0))
+        level = 0
+        if count:
+            rank = sum(1 for bound in bounds if share >= bound) - 1
+            level = _colour(rank, len(bounds))
+        return MapArea(code=code, name=name, count=count, level=level, share=share, **drawing)
+
     drawing = france_departments()
     areas = [
-        MapArea(
-            code=location["id"],
-            name=location["name"],
-            count=by_departement.get(location["id"], 0),
-            level=map_level(by_departement.get(location["id"], 0)),
-            path=location["path"],
-        )
+        area(location["id"], location["name"], path=location["path"])
         for location in drawing["locations"]
     ]
     insets = []
     for index, code in enumerate(OVERSEAS_INSETS):
-        count = by_departement.get(code, 0)
         y = INSET_Y + index * (INSET_SIZE + INSET_GAP)
         insets.append(
-            MapArea(
-                code=code,
-                name=OVERSEAS_NAMES[code],
-                count=count,
-                level=map_level(count),
+            area(
+                code,
+                OVERSEAS_NAMES[code],
                 x=INSET_X,
                 y=y,
                 label_x=INSET_X + INSET_SIZE + 6,
@@ -239,17 +342,13 @@ def departement_map(by_departement: dict[str, int]) -> DepartementMap:
             )
         )
     names = {area.code: area.name for area in areas} | OVERSEAS_NAMES
-    rows = [
-        MapArea(code=code, name=names.get(code, code), count=count, level=map_level(count))
-        for code, count in sorted(by_departement.items(), key=lambda item: _code_order(item[0]))
-        if count
-    ]
+    rows = [area(code, names.get(code, code)) for code in sorted(shares, key=_code_order)]
     return DepartementMap(
         view_box=drawing["viewBox"],
         areas=areas,
         insets=insets,
         rows=rows,
-        levels=[(level, label) for level, (_lowest, label) in enumerate(MAP_LEVELS)],
+        classes=_map_classes(bounds, max(shares.values(), default=Decimal(0))),
     )
 
 
@@ -285,4 +384,17 @@ def day_series(by_day: list[list], height: int = DAY_CHART_HEIGHT - 10) -> DaySe
             )
         )
     busiest = max(days, key=lambda day: (day.count, day.date))
-    return DaySeries(days=days, busiest=busiest)
+    points = [("0.00", _percent(DAY_CHART_HEIGHT))] + [
+        (
+            _percent(100 * (offset + 1) / span),
+            _percent(DAY_CHART_HEIGHT - height * day.cumulative / cumulative),
+        )
+        for offset, day in enumerate(days)
+    ]
+    curve = " ".join(f"{x},{y}" for x, y in points)
+    return DaySeries(
+        days=days,
+        busiest=busiest,
+        curve=curve,
+        curve_area=f"{curve} 100.00,{_percent(DAY_CHART_HEIGHT)}",
+    )

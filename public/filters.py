@@ -1,16 +1,18 @@
 """What the public may see of signatures: the filters, the query, the fields.
 
-Shared by the live list, the CSV download and the API, so all three show the
-same rows and never more than the public fields (no email, phone or IP).
+Shared by the live list, the CSV and XLSX downloads and the API, so all show
+the same rows and never more than the public fields (no email, phone or IP).
 """
 
+from collections.abc import Iterator
+
 from django import forms
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from declarations.models import Declaration, Network
-from signatures.models import Signature
+from signatures.models import GENDERED_FUNCTIONS, Signature
 from territories.models import Territory
 from territories.normalize import normalize
 
@@ -21,6 +23,9 @@ SORTS = {
     "nom": ("territory__search_name", "pk"),
     "population": (F("territory__population").desc(nulls_last=True), "-pk"),
 }
+
+# The filters that narrow the rows; `sort` only orders them.
+ROW_FILTERS = ("q", "kind", "region", "departement", "network", "verification")
 
 # Column names of the CSV, in order; the API uses the same keys in English.
 PUBLIC_COLUMNS = [
@@ -69,17 +74,37 @@ class PublicFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        places = Territory.objects.filter(is_active=True).order_by("code")
+        places = Territory.objects.filter(is_active=True)
         regions = places.filter(kind__in=[Territory.Kind.REGION, Territory.Kind.COM])
-        departements = places.filter(kind__in=[Territory.Kind.DEPARTEMENT, Territory.Kind.COM])
-        self.fields["region"].choices = [("", _("Toutes les régions"))] + [
-            (r.code, r.name) for r in regions.order_by("name")
+        self.fields["region"].choices = [
+            ("", _("Toutes les régions")),
+            *regions.order_by("name").values_list("code", "name"),
         ]
-        self.fields["departement"].choices = [("", _("Tous les départements"))] + [
-            (d.code, f"{d.code} – {d.name}") for d in departements
+        # Every département with its région's code: the narrowed choices below, and the
+        # options the list's script puts back when the région changes (a COM is its own).
+        self.departement_options = [
+            (code, f"{code} – {name}", region_code or "")
+            for code, name, region_code in places.filter(
+                kind__in=[Territory.Kind.DEPARTEMENT, Territory.Kind.COM]
+            )
+            .order_by("code")
+            .values_list("code", "name", "region__code")
         ]
-        self.fields["network"].choices = [("", _("Tous les réseaux"))] + [
-            (n.slug, n.short_name) for n in Network.objects.order_by("position")
+        # A région narrows the départements offered; one out of it is then ignored.
+        region = self.data.get("region")
+        if not any(region == code for code, _label in self.fields["region"].choices[1:]):
+            region = None
+        self.fields["departement"].choices = [
+            ("", _("Tous les départements")),
+            *(
+                (code, label)
+                for code, label, region_code in self.departement_options
+                if region is None or region_code == region
+            ),
+        ]
+        self.fields["network"].choices = [
+            ("", _("Tous les réseaux")),
+            *Network.objects.order_by("position").values_list("slug", "short_name"),
         ]
 
     def filters(self) -> dict:
@@ -87,6 +112,11 @@ class PublicFilterForm(forms.Form):
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         return {name: value for name, value in cleaned.items() if value}
+
+
+def narrows(filters: dict) -> bool:
+    """Whether the filters leave out some signatures (sorting leaves none out)."""
+    return any(filters.get(name) for name in ROW_FILTERS)
 
 
 def published_signatures(declaration: Declaration, filters: dict) -> QuerySet:
@@ -133,3 +163,73 @@ def public_row(signature: Signature) -> dict:
         "published_at": timezone.localtime(published).isoformat() if published else None,
         "verification": signature.get_verification_display(),
     }
+
+
+# What `public_rows` reads of each signature: the public fields and what names them.
+_ROW_FIELDS = (
+    "territory__name",
+    "territory__kind",
+    "territory__code",
+    "territory__siren",
+    "territory__departement__name",
+    "territory__region__name",
+    "territory__population",
+    "first_name",
+    "last_name",
+    "anonymised_at",
+    "civility",
+    "function",
+    "function_other",
+    "comment",
+    "published_at",
+    "verification",
+)
+
+
+def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dict]:
+    """The public fields of each signature, as `public_row` gives them, for the exports.
+
+    One query however many rows, and no model instance per row: plain values read
+    through `.iterator()` (a server-side cursor on PostgreSQL), each network as an
+    EXISTS column. The names are put together as `Signature.full_name` and
+    `function_label` do; tests/public/test_exports.py checks both ways agree.
+    """
+    networks = list(Network.objects.order_by("position").values_list("pk", "short_name"))
+    links = Signature.networks.through.objects
+    membership = {
+        f"network_{pk}": Exists(links.filter(signature_id=OuterRef("pk"), network_id=pk))
+        for pk, _name in networks
+    }
+    kinds = dict(Territory.Kind.choices)
+    functions = dict(Signature.Function.choices)
+    levels = dict(Signature.Verification.choices)
+    anonymous = str(_("Signataire anonymisé·e"))
+    values = (
+        signatures.prefetch_related(None).annotate(**membership).values(*_ROW_FIELDS, *membership)
+    )
+    for row in values.iterator(chunk_size=chunk_size):
+        function = row["function"]
+        if function == Signature.Function.OTHER and row["function_other"]:
+            function_label = row["function_other"]
+        else:
+            function_label = GENDERED_FUNCTIONS.get((row["civility"], function)) or functions.get(
+                function, function
+            )
+        published = row["published_at"]
+        yield {
+            "territory": row["territory__name"],
+            "kind": str(kinds.get(row["territory__kind"], row["territory__kind"])),
+            "code": row["territory__code"],
+            "siren": row["territory__siren"] or "",
+            "departement": row["territory__departement__name"] or "",
+            "region": row["territory__region__name"] or "",
+            "population": row["territory__population"],
+            "signatory": anonymous
+            if row["anonymised_at"]
+            else f"{row['first_name']} {row['last_name']}",
+            "function": str(function_label),
+            "networks": [name for pk, name in networks if row[f"network_{pk}"]],
+            "comment": row["comment"],
+            "published_at": timezone.localtime(published).isoformat() if published else None,
+            "verification": str(levels.get(row["verification"], row["verification"])),
+        }

@@ -12,6 +12,7 @@ urlpatterns = [
         name="list_updates",
     ),
     path("declarations/<slug:slug>/signataires.csv", views.signatory_csv, name="csv"),
+    path("declarations/<slug:slug>/signataires.xlsx", views.signatory_xlsx, name="xlsx"),
     path("declarations/<slug:slug>/statistiques/", views.statistics, name="statistics"),
     path("declarations/<slug:slug>/widget/", views.widget, name="widget"),
     path("declarations/<slug:slug>/dernieres/", latest.latest, name="latest"),

@@ -1,4 +1,4 @@
-"""What the public reads: the live list, its poll and CSV, the statistics, the widget.
+"""What the public reads: the live list, its poll and exports, the statistics, the widget.
 
 Everything here reads published signatures through `public.filters` or the
 counts snapshot (`signatures.stats`); nothing here writes.
@@ -8,11 +8,12 @@ import csv
 import datetime
 import hashlib
 import html
+import tempfile
 
 from csp.decorators import csp_replace
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from declarations.models import Declaration
 from signatures.models import Signature
@@ -28,30 +34,41 @@ from signatures.stats import stats_for, version_for_slug
 from signatures.text import spreadsheet_safe
 
 from . import charts
-from .filters import PAGE_SIZE, PUBLIC_COLUMNS, PublicFilterForm, public_row, published_signatures
+from .filters import (
+    PAGE_SIZE,
+    PUBLIC_COLUMNS,
+    PublicFilterForm,
+    narrows,
+    public_rows,
+    published_signatures,
+)
+from .services import departement_coverage
 
 POLL_SECONDS = 10
+PAGES_AROUND = 2  # numbered page links on each side of the current page
 
 
 @require_safe
+@vary_on_headers("HX-Request")  # the same URL answers the page, or to htmx its results
 def signatory_list(request, slug):
-    """Published signatures, filtered by GET parameters so every view can be shared."""
+    """Published signatures, filtered by GET parameters so every view can be shared.
+
+    The filter form asks with htmx when a filter changes: the answer is then the
+    results region alone, and the address to show in the location bar.
+    """
     declaration = get_object_or_404(Declaration, slug=slug)
     form = PublicFilterForm(request.GET)
     filters = form.filters()
-    signatures = published_signatures(declaration, filters)
-    page = Paginator(signatures, PAGE_SIZE).get_page(request.GET.get("page"))
-    newest = page[0].published_at if page.object_list and page.number == 1 else None
-    return render(
-        request,
-        "public/list.html",
-        {
-            **_live_context(declaration, filters, newest),
-            "form": form,
-            "page": page,
-            "filter_query": urlencode({k: v for k, v in filters.items()}),
-        },
+    page = Paginator(published_signatures(declaration, filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
+    context = {**_results_context(declaration, filters, page), "form": form}
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(
+            request, "public/includes/list_results.html", {**context, "is_partial": True}
+        )
+        return push_url(response, context["page_links"]["current"])
+    return render(request, "public/list.html", context)
 
 
 def _counts_context(declaration: Declaration) -> dict:
@@ -65,15 +82,84 @@ def _counts_context(declaration: Declaration) -> dict:
     }
 
 
-def _live_context(declaration, filters: dict, newest: datetime.datetime | None) -> dict:
-    """What the list and its poll both show: the counters and the next poll's address."""
-    params = {**filters, "depuis": _stamp(newest or timezone.now())}
-    poll_url = reverse("public:list_updates", kwargs={"slug": declaration.slug})
+def _list_counts(declaration: Declaration, filters: dict, matching: int) -> dict:
+    """The list's counters: the rows the filters give, of how many, and the goal.
+
+    Counted from the table like the rows shown, never from the snapshot (which
+    may lag a few seconds), so the figure always agrees with the list. The
+    population covered, a figure of the whole declaration, comes from the snapshot.
+    """
+    is_filtered = narrows(filters)
+    total = (
+        Signature.objects.published().filter(declaration=declaration).count()
+        if is_filtered
+        else matching
+    )
     return {
         **_counts_context(declaration),
-        "poll_url": f"{poll_url}?{urlencode(params)}",
+        "matching": matching,
+        "total": total,
+        "is_filtered": is_filtered,
+        "goal_percent": declaration.goal_percent_for(total),
+    }
+
+
+def _results_context(declaration: Declaration, filters: dict, page: Page) -> dict:
+    """What the results region shows: counters, download links, rows, poller, pages."""
+    is_recent = filters.get("sort", "recent") == "recent"
+    newest = page[0].published_at if is_recent and page.number == 1 and page.object_list else None
+    filter_query = _query(filters)
+    return {
+        **_list_counts(declaration, filters, page.paginator.count),
+        "page": page,
+        "page_links": _page_links(declaration, filter_query, page),
+        "filter_query": filter_query,
+        "show_population": filters.get("sort") == "population",
+        "poll_url": _poll_url(
+            declaration, filters, since=newest or timezone.now(), seen=page.paginator.count
+        ),
         "poll_seconds": POLL_SECONDS,
     }
+
+
+def _query(filters: dict) -> str:
+    """The filters as a query string, the default order left out: the shortest address."""
+    return urlencode(
+        {name: value for name, value in filters.items() if (name, value) != ("sort", "recent")}
+    )
+
+
+def _list_url(declaration: Declaration, filter_query: str, number: int = 1) -> str:
+    """The list's address with these filters, at this page."""
+    query = "&".join(filter(None, [filter_query, f"page={number}" if number > 1 else ""]))
+    base = reverse("public:list", kwargs={"slug": declaration.slug})
+    return f"{base}?{query}" if query else base
+
+
+def _page_links(declaration: Declaration, filter_query: str, page: Page) -> dict:
+    """Addresses of the first, previous, nearby, next and last pages, filters kept."""
+    last = page.paginator.num_pages
+
+    def url(number: int) -> str:
+        return _list_url(declaration, filter_query, number)
+
+    around = range(max(1, page.number - PAGES_AROUND), min(last, page.number + PAGES_AROUND) + 1)
+    return {
+        "current": url(page.number),
+        "first": url(1) if page.number > 1 else None,
+        "previous": url(page.number - 1) if page.has_previous() else None,
+        "numbers": [(number, url(number), number == page.number) for number in around],
+        "next": url(page.number + 1) if page.has_next() else None,
+        "last": url(last) if page.number < last else None,
+    }
+
+
+def _poll_url(declaration, filters: dict, *, since: datetime.datetime, seen: int) -> str:
+    """The poller's address: the filters, the newest row shown and how many rows match."""
+    params = {**filters, "depuis": _stamp(since), "vu": seen}
+    return (
+        f"{reverse('public:list_updates', kwargs={'slug': declaration.slug})}?{urlencode(params)}"
+    )
 
 
 def _stamp(moment: datetime.datetime) -> int:
@@ -93,20 +179,45 @@ def signatory_updates(request, slug):
     """Polled by the list page: new signatures for the top of the list and fresh counters.
 
     Idempotent for a given URL (the rows after `depuis`), so a browser replaying
-    its cached copy on a 304 adds nothing twice.
+    its cached copy on a 304 adds nothing twice. The new rows go on top only
+    when that gives exactly the rows the filters now give (newest first, and
+    `vu` plus the new ones make the new count); otherwise (another sort, a
+    signature withdrawn, more news than one page) the list and its counters stay
+    as shown, and a notice offers to reload it: the counters never disagree with
+    the rows on screen.
     """
     declaration = get_object_or_404(Declaration, slug=slug)
     filters = PublicFilterForm(request.GET).filters()
     since = _since(request.GET.get("depuis"))
-    new = []
+    seen = _seen(request.GET.get("vu"))
+    signatures = published_signatures(declaration, filters)
+    matching = signatures.count()
+    is_in_step = False
     if filters.get("sort", "recent") == "recent":
-        newer = published_signatures(declaration, filters).filter(published_at__gt=since)
-        new = list(newer[:PAGE_SIZE])  # a stale page reloads rather than receive thousands
-    newest = new[0].published_at if new else since
+        new = list(signatures.filter(published_at__gt=since)[:PAGE_SIZE])
+        # Without `vu` (an older page), the rows are trusted to add up, as before.
+        is_in_step = seen is None or seen + len(new) == matching
+    if is_in_step:
+        newest = new[0].published_at if new else since
+        context = {
+            **_list_counts(declaration, filters, matching),
+            "poll_url": _poll_url(declaration, filters, since=newest, seen=matching),
+            "new_signatures": new,
+            "was_empty": seen == 0,  # the page says there is none: that line goes
+            "show_population": False,  # rows come on top only in the newest-first order
+        }
+    else:
+        context = {
+            "declaration": declaration,
+            "poll_url": request.get_full_path(),  # same question: a 304 until the next change
+            "list_url": _list_url(declaration, _query(filters)),
+            "matching": matching,
+            "has_changed": matching != seen,
+        }
     return render(
         request,
         "public/includes/list_updates.html",
-        {**_live_context(declaration, filters, newest), "new_signatures": new},
+        {**context, "is_in_step": is_in_step, "poll_seconds": POLL_SECONDS},
     )
 
 
@@ -117,6 +228,13 @@ def _since(value: str | None) -> datetime.datetime:
         return timezone.now()
 
 
+def _seen(value: str | None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class _Echo:
     """A file-like object whose write returns the line, for streaming csv."""
 
@@ -124,26 +242,85 @@ class _Echo:
         return value
 
 
+def _export(request, slug: str):
+    """The declaration and its public rows with the list's filters, for the downloads."""
+    declaration = get_object_or_404(Declaration, slug=slug)
+    filters = PublicFilterForm(request.GET).filters()
+    return declaration, public_rows(published_signatures(declaration, filters))
+
+
+def _export_name(declaration: Declaration, extension: str) -> str:
+    return f"signataires-{declaration.slug}-{timezone.localdate().isoformat()}.{extension}"
+
+
 @require_safe
 def signatory_csv(request, slug):
-    """The public list as CSV, streamed row by row, with the list's filters."""
-    declaration = get_object_or_404(Declaration, slug=slug)
-    signatures = published_signatures(declaration, PublicFilterForm(request.GET).filters())
-    writer = csv.writer(_Echo())
+    """The public list as CSV for French spreadsheets, streamed, with the list's filters.
 
-    def rows():
-        yield "\ufeff"  # byte order mark: spreadsheet software then reads UTF-8 accents
+    Semicolons and a byte order mark: a French Excel splits on ";" (its list
+    separator, the comma being the decimal sign) and reads UTF-8 only after a BOM.
+    """
+    declaration, rows = _export(request, slug)
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines():
+        yield "\ufeff"
         yield writer.writerow([str(label) for _key, label in PUBLIC_COLUMNS])
-        for signature in signatures.iterator(chunk_size=500):
-            row = public_row(signature)
-            row["networks"] = signature.network_names
+        for row in rows:
+            row["networks"] = ", ".join(row["networks"])
             # A name or comment starting with "=" must stay text in a spreadsheet.
             yield writer.writerow([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    filename = f"signataires-{declaration.slug}-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(declaration, "csv")}"'
     return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_WIDTHS = {"A": 34, "B": 22, "E": 20, "F": 24, "H": 26, "I": 20, "J": 20, "K": 40, "L": 18}
+
+
+@require_safe
+def signatory_xlsx(request, slug):
+    """The public list as an Excel workbook: the CSV's columns and filters, typed cells.
+
+    openpyxl's write-only mode keeps one row in memory at a time and spools the
+    sheet to disk; the file is sent once complete (a zip cannot be streamed row
+    by row). The publication date is a real date, in Paris time.
+    """
+    declaration, rows = _export(request, slug)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Signataires"))
+    sheet.freeze_panes = "A2"
+    for column, width in XLSX_WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    header = []
+    for _key, label in PUBLIC_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=str(label))
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        row["networks"] = ", ".join(row["networks"])
+        if row["published_at"]:
+            published = datetime.datetime.fromisoformat(row["published_at"])
+            row["published_at"] = _date_cell(sheet, published.replace(tzinfo=None))
+        sheet.append([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    workbook.save(spool)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=_export_name(declaration, "xlsx"),
+        content_type=XLSX_TYPE,
+    )
+
+
+def _date_cell(sheet, moment: datetime.datetime) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=moment)
+    cell.number_format = "dd/mm/yyyy hh:mm"
+    return cell
 
 
 @require_safe
@@ -161,7 +338,10 @@ def statistics(request, slug):
             "verification_chart": charts.verification_chart(stats.by_verification),
             "network_chart": charts.network_chart(stats.by_network),
             "region_chart": charts.region_chart(stats.by_region),
-            "departement_map": charts.departement_map(stats.by_departement),
+            "departement_map": charts.departement_map(
+                stats.by_departement,
+                departement_coverage(declaration, version=stats.version) if stats.total else {},
+            ),
             "day_series": charts.day_series(stats.by_day),
             "embed_snippet": _embed_snippet(declaration),
         },

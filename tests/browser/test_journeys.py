@@ -172,16 +172,16 @@ def test_visitor_filters_by_region_and_downloads_the_csv(page, places):
         SignatureFactory(declaration=declaration, territory=territory, status="published")
     page.goto(reverse("public:list", args=[declaration.slug]))
     page.get_by_label("Région").select_option(label="Région Sud-Exemple")
-    page.get_by_role("button", name="Filtrer").click()
+    page.get_by_role("button", name="Filtrer").click()  # applied on change already (htmx)
     page.wait_for_url(re.compile(r"region=B76"))
     items = page.locator("#signature-list > li")
-    assert items.count() == 1
-    assert "Métropole de Relanceville" in items.first.inner_text()
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Métropole de Relanceville")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Télécharger (CSV)").click()
     content = open(download_info.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
-    rows = list(csv.reader(io.StringIO(content)))
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))  # a French Excel's separator
     assert [row[0] for row in rows[1:]] == ["Métropole de Relanceville"]
     assert "@" not in content
 

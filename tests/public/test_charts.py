@@ -8,12 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 from public import charts
 
 
-def test_map_level_follows_the_five_classes():
-    assert [charts.map_level(n) for n in (0, 1, 2, 3, 4, 9, 10, 500)] == [0, 1, 2, 2, 3, 3, 4, 4]
-
-
 def test_departement_map_lists_overseas_and_corsica_in_code_order():
-    drawing = charts.departement_map({"974": 1, "2B": 4, "31": 0, "09": 2, "988": 1})
+    drawing = charts.departement_map(
+        {"974": 1, "2B": 4, "31": 0, "09": 2, "988": 1}, {"974": (10, 100), "2B": (50, 100)}
+    )
     assert [(row.code, row.name) for row in drawing.rows] == [
         ("09", "Ariège"),
         ("2B", "Haute-Corse"),
@@ -21,7 +19,7 @@ def test_departement_map_lists_overseas_and_corsica_in_code_order():
         ("988", "Nouvelle-Calédonie"),
     ]
     reunion = next(inset for inset in drawing.insets if inset.code == "974")
-    assert reunion.level == 1
+    assert (reunion.count, reunion.share, reunion.level) == (1, 10, 3)  # of 0, 10, 50 %
 
 
 def test_day_series_includes_days_without_signatures():

@@ -66,7 +66,10 @@ def test_list_shows_published_signatures_without_contact_details(client, declara
     html = _list(client, declaration).content.decode()
     assert "Métropole de Testville" in html
     assert "Engagés !" in html
-    assert "1 signature correspond à ces critères." in html
+    assert (
+        '<p class="display-6 fw-bold mb-0">1</p>\n      <p class="mb-0">territoire signataire</p>'
+        in html
+    )
     assert "@" not in html.split("<main", 1)[1]
     assert "05 61" not in html
     assert "203.0.113.77" not in html
@@ -92,7 +95,8 @@ def test_list_shows_counts_from_the_snapshot(client, signed_declaration):
 
 def test_list_keeps_the_filters_in_the_csv_link_and_the_polling(client, signed_declaration):
     html = _list(client, signed_declaration, region="76", sort="recent").content.decode()
-    assert 'href="/declarations/alliance-test/signataires.csv?region=76&amp;sort=recent"' in html
+    # The default order is left out of the links: the same list, the shortest address.
+    assert 'href="/declarations/alliance-test/signataires.csv?region=76"' in html
     assert "signataires/nouvelles/?region=76&amp;sort=recent&amp;depuis=" in html
 
 
@@ -111,7 +115,9 @@ def test_list_query_count_does_not_grow(client, django_assert_num_queries, count
 
 def test_updates_bring_new_signatures_then_answer_304(client, signed_declaration, refresh_counts):
     page = _list(client, signed_declaration).content.decode()
-    poll = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    poll = (
+        re.search(r'id="signature-poller" hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    )
     first = client.get(poll)
     assert first.status_code == 200
     assert "signature-item" not in first.content.decode()  # nothing new yet
@@ -155,7 +161,7 @@ def test_csv_streams_public_fields_with_filters(client, signed_declaration):
     assert "attachment" in response["Content-Disposition"]
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["territoire", "type", "code officiel"]
     assert len(rows) == 2
     assert rows[1][0] == "Toulouse Métropole test"
@@ -213,22 +219,29 @@ def test_statistics_page_breaks_down_by_kind_network_and_region(client, signed_d
 
 def test_statistics_map_colours_and_titles_each_departement(client, signed_declaration):
     html = _statistics(client, signed_declaration).content.decode()
-    for name in ("Haute-Garonne", "Finistère"):
+    # Two classes from the data: Haute-Garonne's 86 % (3,000 of 3,500), Finistère's 100 %.
+    for code, name, share, level in (
+        ("31", "Haute-Garonne", "86", 1),
+        ("29", "Finistère", "100", 5),
+    ):
         assert re.search(
-            rf'<path class="map-area map-level-1" d="[^"]+">'
-            rf"<title>{name} : 1 territoire signataire</title></path>",
+            rf'<a href="/declarations/alliance-test/signataires/\?departement={code}" '
+            rf'class="map-link"><title>{name} : 1 territoire signataire, {share}\xa0% des '
+            rf"habitants — voir la liste</title>"
+            rf'<path class="map-area map-level-{level}" d="[^"]+">',
             html,
         )
     assert re.search(
-        r'<path class="map-area map-level-0" d="[^"]+"><title>Ain : aucun territoire signataire<',
+        r"<title>Ain : aucun territoire signataire — voir la liste</title>"
+        r'<path class="map-area map-level-0" d="[^"]+">',
         html,
     )
     assert html.count('<path class="map-area') == 96
     assert "<figcaption" in html
     # The table lists the départements with signatures.
-    assert "<td>29</td>" in html
-    assert "<td>31</td>" in html
-    assert "<td>01</td>" not in html
+    assert ">Finistère</a> (29)</th>" in html
+    assert ">Haute-Garonne</a> (31)</th>" in html
+    assert ">Ain</a> (01)</th>" not in html
 
 
 def test_statistics_tables_have_captions_and_header_scopes(client, signed_declaration):
@@ -285,7 +298,10 @@ def test_statistics_page_query_count_does_not_grow(
     for _ in range(count):
         SignatureFactory(declaration=declaration, status="published")
     refresh_counts(declaration)
-    # The declaration; the figures come from the cached snapshot.
+    # The declaration; the figures come from the cached snapshot; the first visit after a
+    # change also computes the map's shares (two queries), which later visits read cached.
+    with django_assert_num_queries(3):
+        _statistics(client, declaration)
     with django_assert_num_queries(1):
         response = _statistics(client, declaration)
     assert f'<p class="display-6 fw-bold mb-0">{count}</p>' in response.content.decode()
