@@ -12,6 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VAR_DIR=/app/var
 WORKDIR /app
 RUN useradd --create-home --uid 1000 alliance
+# DejaVu: the worker draws the link-preview picture with it (signatures/social_image.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY . .

@@ -386,73 +386,90 @@ def manage(request, token):
 
 def _manage_action(request, signature, action, form, context):
     """Carry out one POSTed action; a response, or None to show the page again."""
+    handler = MANAGE_ACTIONS.get(action)
+    if handler is None:
+        return None
     here = reverse("signatures:manage", kwargs={"token": context["token"]})
-    if action == "download":
-        response = JsonResponse(
-            signature_data(signature), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    return handler(request, signature, form=form, context=context, here=here)
+
+
+def _download_data(request, signature, **_kwargs):
+    response = JsonResponse(
+        signature_data(signature), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="ma-signature-{signature.public_id}.json"'
+    )
+    return response
+
+
+def _withdraw(request, signature, *, context, here, **_kwargs):
+    if request.POST.get("confirmed") != "yes":  # first ask, on a page of its own
+        return render(request, "signatures/manage_withdraw.html", context)
+    try:
+        services.withdraw_signature(signature_id=signature.pk)
+    except services.InvalidTransition:
+        messages.info(request, _("Cette signature est déjà retirée."))
+        return redirect(here)
+    messages.success(
+        request,
+        _(
+            "Votre signature est retirée. Elle disparaît de la liste publique et des "
+            "chiffres dans quelques secondes ; un e-mail vous le confirme."
+        ),
+    )
+    return redirect(here)
+
+
+def _attach_deliberation(request, signature, *, context, here, **_kwargs):
+    upload = DeliberationForm(request.POST, request.FILES)
+    context["deliberation_form"] = upload
+    if not upload.is_valid():
+        return None
+    try:
+        deliberations.attach_deliberation(
+            signature_id=signature.pk, uploaded_file=upload.cleaned_data["deliberation"]
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="ma-signature-{signature.public_id}.json"'
-        )
-        return response
-    if action == "withdraw":
-        if request.POST.get("confirmed") != "yes":
-            return render(request, "signatures/manage_withdraw.html", context)
-        try:
-            services.withdraw_signature(signature_id=signature.pk)
-        except services.InvalidTransition:
-            messages.info(request, _("Cette signature est déjà retirée."))
-            return redirect(here)
+    except services.InvalidTransition:
+        messages.error(request, _("Cette signature ne peut plus recevoir de document."))
+        return redirect(here)
+    messages.success(
+        request,
+        _(
+            "La délibération est jointe. Les modérateurs la verront ; elle n'est publiée "
+            "que s'ils le décident."
+        ),
+    )
+    return redirect(here)
+
+
+def _correct(request, signature, *, form, here, **_kwargs):
+    if not form.is_valid():
+        return None
+    try:
+        result = services.correct_signature(signature_id=signature.pk, fields=form.cleaned_data)
+    except services.InvalidTransition:
+        messages.error(request, _("Une signature retirée ou refusée ne peut plus être corrigée."))
+        return redirect(here)
+    if isinstance(result, Correction):
         messages.success(
             request,
             _(
-                "Votre signature est retirée. Elle disparaît de la liste publique et des "
-                "chiffres dans quelques secondes ; un e-mail vous le confirme."
+                "Votre correction est enregistrée. La signature publique reste inchangée "
+                "jusqu'à ce qu'un modérateur la vérifie ; vous serez prévenu·e par e-mail."
             ),
         )
-        return redirect(here)
-    if action == "deliberation":
-        upload = DeliberationForm(request.POST, request.FILES)
-        context["deliberation_form"] = upload
-        if not upload.is_valid():
-            return None
-        try:
-            deliberations.attach_deliberation(
-                signature_id=signature.pk, uploaded_file=upload.cleaned_data["deliberation"]
-            )
-        except services.InvalidTransition:
-            messages.error(request, _("Cette signature ne peut plus recevoir de document."))
-            return redirect(here)
-        messages.success(
-            request,
-            _(
-                "La délibération est jointe. Les modérateurs la verront ; elle n'est publiée "
-                "que s'ils le décident."
-            ),
-        )
-        return redirect(here)
-    if action == "correct" and form.is_valid():
-        try:
-            result = services.correct_signature(
-                signature_id=signature.pk, fields=form.cleaned_data
-            )
-        except services.InvalidTransition:
-            messages.error(
-                request, _("Une signature retirée ou refusée ne peut plus être corrigée.")
-            )
-            return redirect(here)
-        if isinstance(result, Correction):
-            messages.success(
-                request,
-                _(
-                    "Votre correction est enregistrée. La signature publique reste inchangée "
-                    "jusqu'à ce qu'un modérateur la vérifie ; vous serez prévenu·e par e-mail."
-                ),
-            )
-        else:
-            messages.success(request, _("Votre signature est corrigée."))
-        return redirect(here)
-    return None
+    else:
+        messages.success(request, _("Votre signature est corrigée."))
+    return redirect(here)
+
+
+MANAGE_ACTIONS = {
+    "download": _download_data,
+    "withdraw": _withdraw,
+    "deliberation": _attach_deliberation,
+    "correct": _correct,
+}
 
 
 def _correction_initial(signature) -> dict:

@@ -134,6 +134,11 @@ PAGES = {
         "signatures:manage", args=[content["pending"].make_manage_token()]
     ),
     "manage-request": lambda content: reverse("signatures:manage_request"),
+    "verify": lambda content: reverse("public:verify", args=[content["published"].public_id]),
+    "share-mastodon": lambda content: reverse("public:share_mastodon") + "?text=Signez",
+    "share-mastodon-ready": lambda content: (
+        reverse("public:share_mastodon") + "?instance=piaille.fr&text=Signez"
+    ),
     "not-found": lambda content: "/nulle-part/",
 }
 

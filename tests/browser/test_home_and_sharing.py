@@ -90,3 +90,13 @@ def test_declaration_page_with_sharing_has_no_accessibility_problem(page):
     refresh_stats(declaration_id=declaration.pk)
     page.goto(declaration.get_absolute_url())
     assert accessibility_problems(page) == []
+
+
+def test_confirmed_page_is_accessible_and_offers_sharing(page):
+    declaration = DeclarationFactory(slug="confirmee")
+    signature = SignatureFactory(declaration=declaration)
+    page.goto(reverse("signatures:confirm", args=[signature.make_confirmation_token()]))
+    page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
+    page.get_by_role("heading", name="Et maintenant ?").wait_for()
+    assert page.get_by_role("region", name="Faire connaître la déclaration").is_visible()
+    assert accessibility_problems(page) == []
