@@ -15,6 +15,7 @@ admin.site.__class__ = twofactor.StaffAdminSite
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("langue/", views.switch_language, name="switch_language"),
     path("admin/", admin.site.urls),
     path("compte/", include((twofactor.urls, "two_factor"))),
     path("api/", api.urls),

@@ -4,4 +4,11 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# The public pages that change only with the counts are answered from a cache in
+# front of Django while still current (alliance/pagecache.py). Imported once the
+# apps are loaded: it reads the counts through the signatures app.
+from alliance.pagecache import PageCache  # noqa: E402
+
+application = PageCache(django_application)

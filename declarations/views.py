@@ -4,6 +4,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from alliance.pagecache import cached_with_counts
+
 from .models import Declaration, DemandGroup, Founder
 
 
@@ -17,14 +19,18 @@ def _declarations_with_text():
 
 
 @require_safe
+@cached_with_counts
 def home(request):
     declaration = _declarations_with_text().current()
     if declaration is None:
         raise Http404("Aucune déclaration publiée.")
-    return _render_declaration(request, declaration)
+    response = _render_declaration(request, declaration)
+    response.page_cache_slug = declaration.slug  # which counts the cached page follows
+    return response
 
 
 @require_safe
+@cached_with_counts
 def detail(request, slug):
     declaration = get_object_or_404(_declarations_with_text(), slug=slug)
     return _render_declaration(request, declaration)

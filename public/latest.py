@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
+from alliance.pagecache import cached_with_counts
 from declarations.models import Declaration
 from signatures.models import Signature
 from signatures.stats import version_for_slug
@@ -39,6 +40,7 @@ def _etag(request, slug) -> str:
 @require_safe
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_etag)
+@cached_with_counts
 def latest(request, slug):
     """The live corner again, for the poll; out of band, the counter above it."""
     declaration = get_object_or_404(Declaration, slug=slug)

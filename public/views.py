@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from alliance.pagecache import cached_with_counts
 from declarations.models import Declaration
 from signatures.models import Signature
 from signatures.stats import stats_for, version_for_slug
@@ -50,6 +51,7 @@ PAGES_AROUND = 2  # numbered page links on each side of the current page
 
 @require_safe
 @vary_on_headers("HX-Request")  # the same URL answers the page, or to htmx its results
+@cached_with_counts
 def signatory_list(request, slug):
     """Published signatures, filtered by GET parameters so every view can be shared.
 
@@ -175,6 +177,7 @@ def _updates_etag(request, slug) -> str:
 @require_safe
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_updates_etag)
+@cached_with_counts
 def signatory_updates(request, slug):
     """Polled by the list page: new signatures for the top of the list and fresh counters.
 
@@ -324,6 +327,7 @@ def _date_cell(sheet, moment: datetime.datetime) -> WriteOnlyCell:
 
 
 @require_safe
+@cached_with_counts
 def statistics(request, slug):
     """Counters, breakdowns, map and timeline, each chart followed by its table."""
     declaration = get_object_or_404(Declaration, slug=slug)
@@ -363,6 +367,7 @@ def _embed_snippet(declaration: Declaration) -> str:
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
 @cache_control(public=True, max_age=60)
+@cached_with_counts
 def widget(request, slug):
     """The counter card, for an <iframe> on any site."""
     declaration = get_object_or_404(Declaration, slug=slug)

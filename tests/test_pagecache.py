@@ -1,0 +1,196 @@
+"""The page cache in front of Django (alliance/pagecache.py), driven through WSGI."""
+
+import datetime
+import io
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance import pagecache
+from alliance.pagecache import PageCache
+from tests.factories import SignatureFactory, TerritoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app():
+    # As Django's test client does: a request must not close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield PageCache(WSGIHandler())
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def call(app, path: str, *, method="GET", query="", **headers) -> tuple[str, dict, bytes]:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "REMOTE_ADDR": "127.0.0.1",
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answer.update(status=status, headers=dict(response_headers))
+
+    result = app(environ, start_response)
+    body = b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    return answer["status"], answer["headers"], body
+
+
+@pytest.fixture
+def signed_declaration(declaration, refresh_counts):
+    """Two published signatures on made-up communes (this module runs after the
+    territories tests, which may leave the official referential in the database)."""
+    for name in ("Toulouse test", "Brest test"):
+        SignatureFactory(
+            declaration=declaration,
+            territory=TerritoryFactory(name=name, kind="commune"),
+            status="published",
+            published_at=timezone.now() - datetime.timedelta(days=1),
+        )
+    refresh_counts(declaration)
+    return declaration
+
+
+def _publish(declaration, refresh_counts, **extra):
+    SignatureFactory(
+        declaration=declaration,
+        status="published",
+        published_at=timezone.now() - datetime.timedelta(minutes=1),
+        **extra,
+    )
+    refresh_counts(declaration)
+
+
+def test_second_visit_is_answered_without_entering_django(
+    app, signed_declaration, django_assert_num_queries
+):
+    path = signed_declaration.get_absolute_url()
+    status, headers, first = call(app, path)
+    assert status.startswith("200")
+    assert pagecache.HEADER not in headers
+    assert "Set-Cookie" not in headers  # nothing per visitor on the page: no CSRF token
+    with django_assert_num_queries(0):
+        status, headers, again = call(app, path)
+    assert status.startswith("200")
+    assert again == first
+    assert "Content-Security-Policy" in headers  # the headers come back with the body
+
+
+def test_a_publication_renders_the_page_again(app, signed_declaration, refresh_counts):
+    path = reverse("public:list", args=[signed_declaration.slug])
+    call(app, path)
+    _publish(signed_declaration, refresh_counts, last_name="Nouvelle-Signataire")
+    pagecache_app_memo_expires(app)
+    _status, _headers, body = call(app, path)
+    assert b"Nouvelle-Signataire" in body
+
+
+def pagecache_app_memo_expires(app):
+    """The version is trusted for a second per process; a test does not wait for it."""
+    app.versions.clear()
+
+
+def test_each_language_and_each_query_has_its_own_entry(app, signed_declaration):
+    path = reverse("public:list", args=[signed_declaration.slug])
+    _s, _h, french = call(app, path)
+    _s, _h, english = call(app, path, cookie="django_language=en")
+    _s, _h, filtered = call(app, path, query="q=brest")
+    assert b'<html lang="fr">' in french
+    assert b'<html lang="en">' in english
+    assert b"Toulouse" in french
+    assert b"Toulouse" not in filtered
+
+
+def test_visitors_with_a_session_or_messages_go_through_django(app, signed_declaration):
+    path = signed_declaration.get_absolute_url()
+    call(app, path)
+    for cookie in ("sessionid=abc", "messages=xyz"):
+        with CaptureQueriesContext(connection) as queries:
+            call(app, path, cookie=cookie)
+        assert len(queries) > 0, f"{cookie}: answered from the cache"
+
+
+def test_poll_is_answered_not_modified_from_the_cache(app, signed_declaration):
+    list_path = reverse("public:list", args=[signed_declaration.slug])
+    call(app, list_path)
+    updates = reverse("public:list_updates", args=[signed_declaration.slug])
+    status, headers, _body = call(app, updates, query="depuis=1&vu=2")
+    assert status.startswith("200")
+    status, headers_304, body = call(
+        app, updates, query="depuis=1&vu=2", if_none_match=headers["ETag"]
+    )
+    assert status.startswith("304")
+    assert body == b""
+    assert headers_304["ETag"] == headers["ETag"]
+
+
+def test_only_get_and_head_of_public_pages_are_cached(app, signed_declaration):
+    status, _h, _b = call(app, reverse("signatures:sign", args=[signed_declaration.slug]))
+    assert status.startswith("200")
+    assert not app.local  # the signing form carries a CSRF token: never cached
+    status, _h, _b = call(app, signed_declaration.get_absolute_url(), method="POST")
+    assert not status.startswith("200")
+    assert not app.local
+
+
+def test_an_entry_expires_after_its_ttl(app, signed_declaration, monkeypatch):
+    path = signed_declaration.get_absolute_url()
+    call(app, path)
+    signed_declaration.title = "Un titre corrigé"
+    signed_declaration.save(update_fields=["title"])  # the counts do not change
+    _s, _h, body = call(app, path)
+    assert b"Un titre corrig" not in body  # still the cached page, for up to TTL seconds
+    later = pagecache.time.time() + pagecache.TTL + 1
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    _s, _h, body = call(app, path)
+    assert "Un titre corrigé".encode() in body
+
+
+def test_not_found_is_never_cached(app, declaration):
+    status, _h, _b = call(app, "/declarations/inconnue/")
+    assert status.startswith("404")
+    assert not app.local
+
+
+def test_cache_unreachable_falls_back_to_django(app, signed_declaration, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    status, _h, body = call(app, signed_declaration.get_absolute_url())
+    assert status.startswith("200")
+    assert b"Toulouse" in body or signed_declaration.title.encode() in body
+
+
+def test_language_switch_sets_the_cookie_and_goes_back(client):
+    response = client.get(reverse("switch_language"), {"language": "en", "next": "/contact/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/contact/"
+    assert response.cookies["django_language"].value == "en"
+    elsewhere = client.get(
+        reverse("switch_language"), {"language": "en", "next": "https://ailleurs.example/"}
+    )
+    assert elsewhere["Location"] == "/"
+    unknown = client.get(reverse("switch_language"), {"language": "xx", "next": "/"})
+    assert "django_language" not in unknown.cookies
