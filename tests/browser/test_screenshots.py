@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from declarations.models import Declaration
 from signatures.models import Signature
+from signatures.social_image import render_social_image
 from signatures.stats import refresh_stats
 from territories.models import Territory
 from tests.browser.conftest import DESKTOP, MOBILE
@@ -49,8 +50,21 @@ def content(migration_data):
         email="camille.durand@mairie.example",
         consents_to_publication=True,
     )
+    # A second pending signature for the same territory: the confirmation page warns of it.
+    rival = Signature.objects.create(
+        declaration=declaration,
+        territory=free_commune,
+        first_name="Dominique",
+        last_name="Martin",
+        signatory_search="dominique martin",
+        function=Signature.Function.MAIRE,
+        email="dominique.martin@mairie.example",
+        consents_to_publication=True,
+    )
     refresh_stats(declaration_id=declaration.pk)
-    return {"pending": pending}
+    render_social_image(declaration_id=declaration.pk)
+    published = Signature.objects.filter(declaration=declaration, status="published").first()
+    return {"pending": pending, "rival": rival, "published": published}
 
 
 def _pages(content) -> dict[str, str]:
@@ -65,9 +79,19 @@ def _pages(content) -> dict[str, str]:
             "signatures:confirm", args=[content["pending"].make_confirmation_token()]
         ),
         "link-problem": reverse("signatures:confirm", args=["lien-abime"]),
+        "engagement": reverse("declarations:engagement", args=[SLUG]),
+        "verify": reverse("public:verify", args=[content["published"].public_id]),
+        "contest": reverse("signatures:contest", args=[content["published"].public_id]),
+        "share-mastodon": reverse("public:share_mastodon") + "?instance=piaille.fr&text=Signez",
+        "manage-request": reverse("signatures:manage_request"),
+        "privacy": reverse("public:privacy"),
+        "legal": reverse("public:legal"),
+        "accessibility": reverse("public:accessibility"),
+        "contact": reverse("public:contact"),
         "resend": reverse("signatures:resend"),
         "list": reverse("public:list", args=[SLUG]),
         "list-filtered": reverse("public:list", args=[SLUG]) + "?region=76&sort=population",
+        "list-page-3": reverse("public:list", args=[SLUG]) + "?page=3",
         "statistics": reverse("public:statistics", args=[SLUG]),
         "widget": reverse("public:widget", args=[SLUG]),
         "territory-search": reverse("territories:search") + "?q=saint+etienne",
@@ -107,14 +131,31 @@ def test_screenshots_of_every_public_page(chromium, live_server, content):
         page.keyboard.press("ArrowDown")
         _shoot(page, "sign-autocomplete", viewport_name)
         page.goto(pages["sign"])
+        page.get_by_role("radio", name="Autre fonction").check()
+        expect(page.get_by_label("Autre fonction : précisez laquelle")).to_be_visible()
+        _shoot(page, "sign-other-function", viewport_name)
+        page.goto(pages["sign"])
         page.get_by_text("Mon territoire n'est pas dans la liste (PETR").click()
-        page.get_by_label("Mon territoire n'est pas dans la liste", exact=True).check()
         page.get_by_label("SIREN du territoire").fill("123 456 789")
         page.get_by_role("button", name="Signer la déclaration").click()
         expect(page.locator("#form-errors")).to_be_visible()
         _shoot(page, "sign-errors", viewport_name)
+        # The home page's first screen, as a phone shows it before any scrolling.
+        page.goto("/")
+        page.screenshot(path=str(OUTPUT / f"home-first-screen-{viewport_name}.png"))
         context.close()
 
-    names = [*pages, "sign-autocomplete", "sign-errors"]
+    # Confirming (once: it uses the token) leads to the page that offers sharing.
+    context = chromium.new_context(viewport=MOBILE, locale="fr-FR", base_url=live_server.url)
+    page = context.new_page()
+    page.goto(pages["confirm"])
+    page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
+    expect(page.get_by_role("heading", name="Et maintenant ?")).to_be_visible()
+    _shoot(page, "confirmed", "mobile")
+    context.close()
+
+    names = [*pages, "sign-autocomplete", "sign-other-function", "sign-errors"]
     expected = {f"{name}-{size}.png" for name in names for size in ("desktop", "mobile")}
+    expected |= {"home-first-screen-desktop.png", "home-first-screen-mobile.png"}
+    expected.add("confirmed-mobile.png")
     assert {path.name for path in OUTPUT.glob("*.png")} == expected
