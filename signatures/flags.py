@@ -179,3 +179,32 @@ def verification_level(signature: Signature) -> str:
     ):
         return level.OFFICIAL_DOMAIN
     return level.EMAIL
+
+
+def refresh_proof(signature: Signature) -> None:
+    """Recompute what tells moderators and the public how the signature is proven.
+
+    Side effects: stores the flags (refresh_flags) and the verification
+    level (verification_level); a ProConnect-verified signature teaches
+    the territory its email domain (TerritoryDomain, unless webmail or already
+    known for another territory), so later signatures from it rank "official
+    domain".
+    """
+    if (
+        signature.proconnect_siret
+        and proconnect_matches(signature)
+        and signature.email_domain
+        and signature.email_domain not in WEBMAIL_DOMAINS
+    ):
+        TerritoryDomain.objects.get_or_create(
+            domain=signature.email_domain,
+            defaults={
+                "territory_id": signature.territory_id,
+                "source": TerritoryDomain.Source.PROCONNECT,
+            },
+        )
+    refresh_flags(signature)
+    level = verification_level(signature)
+    if level != signature.verification:
+        signature.verification = level
+        Signature.objects.filter(pk=signature.pk).update(verification=level)

@@ -18,7 +18,7 @@ from . import text
 from .deliberations import DeliberationField
 from .flags import function_fits
 from .models import Signature
-from .services import Contester, Signatory, UnlistedTerritory, live_signature_for
+from .services import Contester, Signatory, UnlistedTerritory
 from .text import normalise_email
 
 STARTED_SALT = "signatures.form-started"
@@ -363,8 +363,9 @@ class SignatureForm(forms.Form):
             self._clean_filler(cleaned)
         is_chosen = self._clean_territory_choice(cleaned)
         territory = self.resolved_territory()
+        # Whether the territory is already signed is the service's question, asked once
+        # under a lock (services.sign_declaration); the view shows its answer here.
         if is_chosen and territory is not None and territory.pk:
-            self._check_not_signed(territory)
             self._check_function_fits(territory, cleaned)
         return cleaned
 
@@ -456,11 +457,6 @@ class SignatureForm(forms.Form):
             return cleaned.get("territory")
         siren = cleaned.get("unlisted_siren")
         return Territory.objects.filter(siren=siren).first() if siren else None
-
-    def _check_not_signed(self, territory: Territory) -> None:
-        live = live_signature_for(declaration=self.declaration, territory=territory)
-        if live is not None:
-            self.add_territory_error(already_signed_message(self.declaration, live))
 
     def add_territory_error(self, message) -> None:
         """On the field the signatory used to name the territory."""

@@ -682,14 +682,20 @@ class OutgoingEmailQuerySet(models.QuerySet):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(recipient[:15], 16)])
-        recent = self.filter(recipient_hash=recipient)
-        caps = (
-            (datetime.timedelta(hours=1), settings.EMAIL_CAP_PER_HOUR),
-            (datetime.timedelta(days=1), settings.EMAIL_CAP_PER_DAY),
+        recent = self.filter(
+            recipient_hash=recipient, queued_at__gt=now - datetime.timedelta(days=1)
         )
-        for window, cap in caps:
-            if recent.filter(queued_at__gt=now - window).count() >= cap:
-                return False
+        counts = recent.aggregate(  # both windows in one scan of the address's last day
+            hour=models.Count(
+                "pk", filter=models.Q(queued_at__gt=now - datetime.timedelta(hours=1))
+            ),
+            day=models.Count("pk"),
+        )
+        if (
+            counts["hour"] >= settings.EMAIL_CAP_PER_HOUR
+            or counts["day"] >= settings.EMAIL_CAP_PER_DAY
+        ):
+            return False
         self.create(recipient_hash=recipient, kind=kind, queued_at=now)
         return True
 

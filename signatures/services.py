@@ -5,15 +5,17 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from declarations.models import Declaration, Network
-from territories.models import Territory, TerritoryDomain
+from territories.models import Territory
 from territories.normalize import normalize
 
 from . import flags
+from .flags import refresh_proof
 from .models import (
     Contest,
     Correction,
@@ -26,6 +28,7 @@ from .models import (
     source_hash,
 )
 from .tasks import (
+    refresh_signature_proof,
     refresh_stats,
     send_confirmation_email,
     send_contest_answer,
@@ -186,11 +189,22 @@ def sign_declaration(
             territory = get_or_create_unlisted_territory(territory)
         if suspect_reason:
             return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
-        live = live_signature_for(declaration=declaration, territory=territory)
+        # One locked read: a live signature of the territory, or this address's pending one.
+        holders = list(
+            Signature.objects.for_territory(declaration, territory)
+            .filter(
+                Q(status__in=Signature.LIVE_STATUSES)
+                | Q(status=Signature.Status.PENDING, email__iexact=signatory.email)
+            )
+            .select_related("territory")
+            .select_for_update(of=("self",))
+        )
+        live = next((s for s in holders if s.status in Signature.LIVE_STATUSES), None)
         if live:
             raise TerritoryAlreadySigned(live)
-        signature = _pending_for_update(declaration, territory, signatory.email)
-        if signature is None:
+        signature = holders[0] if holders else None
+        is_new = signature is None
+        if is_new:
             try:
                 with transaction.atomic():
                     signature = Signature.objects.create(
@@ -206,15 +220,27 @@ def sign_declaration(
             for name, value in fields.items():
                 setattr(signature, name, value)
             signature.save(update_fields=list(fields))
-        signature.networks.set(networks)
-        refresh_proof(signature)
-        if signature.verification == Signature.Verification.PROCONNECT:
-            # ProConnect verified the address and the organisation: no email round trip.
-            return change_status(
-                signature_id=signature.pk,
-                action=Action.CONFIRM,
-                note=_("Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."),
-            )
+        if not is_new:
+            signature.networks.set(networks)
+        elif networks:  # a new row has none yet: nothing to read first
+            signature.networks.add(*networks)
+        if signatory.proconnect_siret:
+            refresh_proof(signature)
+            if signature.verification == Signature.Verification.PROCONNECT:
+                # ProConnect verified the address and the organisation: no email round trip.
+                return change_status(
+                    signature_id=signature.pk,
+                    action=Action.CONFIRM,
+                    note=_(
+                        "Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."
+                    ),
+                )
+        else:
+            # The flags read other signatures (bursts from one domain or address): the
+            # worker computes them a moment after commit, so signing stays a few writes.
+            # Confirming computes them again, so a lost task costs nothing.
+            signature_id = signature.pk
+            transaction.on_commit(lambda: refresh_signature_proof.delay(signature_id), robust=True)
         if not signature.confirmation_recently_queued(now):
             _queue_confirmation(signature)
     return signature
@@ -491,35 +517,6 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
             to_status=signature.status,
         )
     return signature
-
-
-def refresh_proof(signature: Signature) -> None:
-    """Recompute what tells moderators and the public how the signature is proven.
-
-    Side effects: stores the flags (flags.refresh_flags) and the verification
-    level (flags.verification_level); a ProConnect-verified signature teaches
-    the territory its email domain (TerritoryDomain, unless webmail or already
-    known for another territory), so later signatures from it rank "official
-    domain".
-    """
-    if (
-        signature.proconnect_siret
-        and flags.proconnect_matches(signature)
-        and signature.email_domain
-        and signature.email_domain not in flags.WEBMAIL_DOMAINS
-    ):
-        TerritoryDomain.objects.get_or_create(
-            domain=signature.email_domain,
-            defaults={
-                "territory_id": signature.territory_id,
-                "source": TerritoryDomain.Source.PROCONNECT,
-            },
-        )
-    flags.refresh_flags(signature)
-    level = flags.verification_level(signature)
-    if level != signature.verification:
-        signature.verification = level
-        Signature.objects.filter(pk=signature.pk).update(verification=level)
 
 
 def queue_stats_refresh(declaration_id: int) -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alliance.resilience import DATABASE_RESTART_ERRORS
 
-from . import delivery, social_image, stats
+from . import delivery, flags, social_image, stats
 from .models import ModerationEvent, Signature
 
 logger = logging.getLogger(__name__)
@@ -186,3 +186,17 @@ def render_social_image(declaration_id: int) -> None:
 
 
 # signatures.apply_retention is in retention.py: it calls services, which import this module.
+
+
+@shared_task(
+    name="signatures.refresh_proof",
+    autoretry_for=DATABASE_RESTART_ERRORS,
+    retry_backoff=DATABASE_RETRY_SECONDS,
+    max_retries=5,
+)
+def refresh_signature_proof(signature_id: int) -> None:
+    """The flags and verification level of a new signature, computed after its commit."""
+    signature = Signature.objects.select_related("territory").filter(pk=signature_id).first()
+    if signature is None:
+        return
+    flags.refresh_proof(signature)

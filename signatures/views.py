@@ -138,8 +138,24 @@ def _record_signature(request, declaration, form, *, over_limit: bool):
     if signature.status in Signature.LIVE_STATUSES:  # verified by ProConnect: no email round trip
         messages.success(request, _verified_message(signature))
         return redirect(declaration)
-    request.session["signature_email"] = form.cleaned_data["email"]
-    return redirect("signatures:check_inbox", slug=declaration.slug)
+    # The inbox page names the address; a signed cookie for that page alone carries it,
+    # rather than a session row written for every signature.
+    response = redirect("signatures:check_inbox", slug=declaration.slug)
+    response.set_signed_cookie(
+        INBOX_COOKIE,
+        form.cleaned_data["email"],
+        salt=INBOX_COOKIE,
+        max_age=INBOX_COOKIE_SECONDS,
+        path=reverse("signatures:check_inbox", kwargs={"slug": declaration.slug}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+INBOX_COOKIE = "signature_email"
+INBOX_COOKIE_SECONDS = 3600
 
 
 def _verified_message(signature) -> str:
@@ -178,7 +194,9 @@ def check_inbox(request, slug):
         "signatures/check_inbox.html",
         {
             "declaration": declaration,
-            "email": request.session.get("signature_email"),
+            "email": request.get_signed_cookie(
+                INBOX_COOKIE, default=None, salt=INBOX_COOKIE, max_age=INBOX_COOKIE_SECONDS
+            ),
             "valid_days": CONFIRMATION_VALID_DAYS,
             "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
         },

@@ -482,8 +482,11 @@ def test_filling_the_form_at_robot_speed_is_suspect(client, declaration, territo
     assert Signature.objects.get().status == Signature.Status.SUSPECT
 
 
-def test_a_fast_but_human_fill_is_only_flagged(client, declaration, territory):
-    _sign(client, declaration, territory=territory.pk, started=form_started_stamp(1))
+def test_a_fast_but_human_fill_is_only_flagged(
+    client, declaration, territory, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the flags' task
+        _sign(client, declaration, territory=territory.pk, started=form_started_stamp(1))
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.PENDING
     assert signature.flags.filter(code=Flag.Code.TOO_FAST).exists()

@@ -108,19 +108,25 @@ def test_refresh_flags_drops_flags_that_no_longer_hold():
     assert _codes(signature) == {Code.UNLISTED_TERRITORY}
 
 
-def test_flags_are_computed_when_the_form_is_submitted(client):
+def test_flags_are_computed_once_the_signature_is_committed(
+    client, django_capture_on_commit_callbacks
+):
     declaration = DeclarationFactory()
     territory = TerritoryFactory(kind="commune", is_referential=True)
-    client.post(
-        f"/declarations/{declaration.slug}/signer/",
-        signature_form_data(
-            territory=territory.pk,
-            function="maire",
-            email="camille@orange.fr",
-            started=form_started_stamp(5),
-        ),
-    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(
+            f"/declarations/{declaration.slug}/signer/",
+            signature_form_data(
+                territory=territory.pk,
+                function="maire",
+                email="camille@orange.fr",
+                started=form_started_stamp(5),
+            ),
+        )
     signature = declaration.signatures.get()
+    assert not signature.flags.exists()  # not in the request: a task, after commit
+    for callback in callbacks:
+        callback()  # Celery is eager here: the task runs now
     # Filled in 5 seconds (fast, yet not a robot's speed), from a webmail address.
     assert set(signature.flags.values_list("code", flat=True)) == {Code.WEBMAIL, Code.TOO_FAST}
     assert signature.fill_seconds == 5

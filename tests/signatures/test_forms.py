@@ -1,6 +1,7 @@
 """The signing form: what it accepts, what it refuses and how it says so."""
 
 import pytest
+from django.urls import reverse
 
 from declarations.models import Network
 from signatures.forms import SignatureForm
@@ -115,8 +116,17 @@ def test_email_domain_is_lowercased(declaration, territory):
     assert form.cleaned_data["email"] == "Camille@cc-test.fr"
 
 
+def _refusal(client, declaration, **data) -> str:
+    """What the signing page says, next to the territory, when the service refuses."""
+    response = client.post(
+        reverse("signatures:sign", args=[declaration.slug]), signature_form_data(**data)
+    )
+    assert response.status_code == 400
+    return response.content.decode()
+
+
 def test_signed_territory_is_refused_with_its_public_signatory_but_no_address(
-    declaration, territory
+    client, declaration, territory
 ):
     """The public name is already on the list; the email address never shows."""
     SignatureFactory(
@@ -126,9 +136,7 @@ def test_signed_territory_is_refused_with_its_public_signatory_but_no_address(
         email="secret.maire@cc-test.fr",
         last_name="Publicnom",
     )
-    form = _form(declaration, territory=territory.pk)
-    assert not form.is_valid()
-    message = str(form.errors["territory"][0])
+    message = _refusal(client, declaration, territory=territory.pk)
     assert "a déjà signé la déclaration le" in message
     assert "par Dominique Publicnom, Président·e" in message
     assert f"/declarations/{declaration.slug}/signataires/?q=" in message
@@ -136,14 +144,12 @@ def test_signed_territory_is_refused_with_its_public_signatory_but_no_address(
 
 
 def test_confirmed_but_unpublished_signature_holds_the_territory_without_naming_anyone(
-    declaration, territory
+    client, declaration, territory
 ):
     SignatureFactory(
         declaration=declaration, territory=territory, status="confirmed", last_name="Secretnom"
     )
-    form = _form(declaration, territory=territory.pk)
-    assert not form.is_valid()
-    message = str(form.errors["territory"][0])
+    message = _refusal(client, declaration, territory=territory.pk)
     assert "en cours de vérification" in message
     assert "Secretnom" not in message  # not public yet
 
@@ -153,17 +159,19 @@ def test_pending_signature_does_not_block_the_territory(declaration, territory):
     assert _form(declaration, territory=territory.pk).is_valid()
 
 
-def test_unlisted_siren_of_a_signed_territory_is_refused(declaration, territory):
+def test_unlisted_siren_of_a_signed_territory_is_refused(client, declaration, territory):
     SignatureFactory(declaration=declaration, territory=territory, status="published")
     departement = TerritoryFactory(kind="departement", code="X74", name="Département test")
-    form = _form(
+    html = _refusal(
+        client,
         declaration,
         **unlisted_territory_data(
             kind="autre", name="Autre nom", siren=territory.siren, departement=departement
         ),
     )
-    assert not form.is_valid()
-    assert "a déjà signé" in str(form.errors["unlisted_siren"][0])
+    # The message sits under the SIREN field, the one that named the territory.
+    siren_field = html[html.index('id="id_unlisted_siren"') :]
+    assert "a déjà signé" in siren_field[: siren_field.index("</div>") + 2000]
 
 
 def test_chosen_networks_are_kept(declaration, territory):

@@ -85,7 +85,7 @@ def test_the_signer_declares_being_authorised(declaration, territory):
     ("kind", "function"), [("metropole", "maire"), ("commune", "president"), ("cc", "maire")]
 )
 def test_a_function_that_does_not_fit_the_kind_asks_for_confirmation(
-    client, declaration, kind, function
+    client, declaration, kind, function, django_capture_on_commit_callbacks
 ):
     place = TerritoryFactory(kind=kind)
     response = _sign(client, declaration, territory=place.pk, function=function)
@@ -93,9 +93,10 @@ def test_a_function_that_does_not_fit_the_kind_asks_for_confirmation(
     assert response.status_code == 400
     assert "est inhabituel pour un territoire de type" in html
     assert "Je confirme cette fonction pour ce territoire" in html
-    confirmed = _sign(
-        client, declaration, territory=place.pk, function=function, function_confirmed="on"
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the flags' task
+        confirmed = _sign(
+            client, declaration, territory=place.pk, function=function, function_confirmed="on"
+        )
     assert confirmed.status_code == 302
     assert Signature.objects.get().flags.filter(code=Flag.Code.FUNCTION_MISMATCH).exists()
 
