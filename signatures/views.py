@@ -1,10 +1,15 @@
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -23,6 +28,7 @@ from .forms import (
     ResendForm,
     SignatureForm,
     already_signed_message,
+    started_stamp,
 )
 from .models import CONFIRMATION_VALID_DAYS, Correction, Signature
 
@@ -50,6 +56,10 @@ def sign(request, slug):
         )
     identity = proconnect.identity(request)
     action = request.POST.get("action")
+    # len() leaves any flash message for the page, which then renders as usual.
+    is_blank = request.method == "GET" and identity is None and not request.GET
+    if is_blank and not len(messages.get_messages(request)):
+        return _blank_form(request, declaration)
     if action in ("search", "forget_territory"):
         # The no-JavaScript search (and its way to untick a territory, which a radio button
         # cannot do): show results, keep what was typed, judge nothing yet.
@@ -89,6 +99,51 @@ def sign(request, slug):
         },
         status=status,
     )
+
+
+# The empty form is the same for everyone but for its CSRF token and its start stamp:
+# rendered once per declaration and language (crispy-forms makes it the costly part
+# of the page), kept a minute in the process, the two values put in per request.
+BLANK_FORM_SECONDS = 60
+CSRF_PLACEHOLDER = "csrf-placeholder-7d1c0e"
+STARTED_PLACEHOLDER = "started-placeholder-7d1c0e"
+_blank_forms: dict[tuple, tuple[float, str]] = {}
+
+
+def clear_blank_forms() -> None:
+    _blank_forms.clear()
+
+
+def _blank_form(request, declaration) -> HttpResponse:
+    key = (
+        declaration.pk,
+        declaration.title,
+        declaration.moderation,
+        get_language(),
+        settings.MODERATION_DELAY_DAYS,
+        proconnect.is_configured(),
+    )
+    cached = _blank_forms.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        form = SignatureForm(declaration=declaration)
+        form.fields["started"].initial = STARTED_PLACEHOLDER
+        html = render_to_string(
+            "signatures/sign.html",
+            {
+                "declaration": declaration,
+                "form": form,
+                "results": [],
+                "proconnect_configured": key[-1],
+                "proconnect_identity": None,
+                "moderation_delay_days": settings.MODERATION_DELAY_DAYS,
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+            request=request,
+        )
+        cached = (time.monotonic() + BLANK_FORM_SECONDS, html)
+        _blank_forms[key] = cached
+    html = cached[1].replace(CSRF_PLACEHOLDER, get_token(request))
+    return HttpResponse(html.replace(STARTED_PLACEHOLDER, started_stamp()))
 
 
 def _as_initial(data) -> dict:

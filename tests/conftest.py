@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 
 from alliance.celery import app as celery_app
 from declarations.models import Network
+from signatures import views as signature_views
 from signatures.stats import refresh_stats
 from tests.factories import (
     DeclarationFactory,
@@ -115,8 +116,10 @@ def celery_worker(migration_data):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache():
-    """Each test starts with an empty cache (CI points it at a dedicated Redis db)."""
+    """Each test starts with an empty cache (CI points it at a dedicated Redis db), and
+    without the blank signing form another test's data rendered."""
     cache.clear()
+    signature_views.clear_blank_forms()
 
 
 @pytest.fixture
