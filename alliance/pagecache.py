@@ -45,8 +45,9 @@ LOCAL_ENTRIES = 32  # per process, in front of the shared cache
 VERSION_MEMO_SECONDS = 1.0  # a version read from Redis is trusted this long
 CACHEABLE_PATH = re.compile(
     r"^/(?:|declarations/[-\w]+/(?:|signataires/|signataires/nouvelles/|statistiques/|"
-    r"widget/|dernieres/)|api/declarations/[-\w]+/?)$"
+    r"widget/|dernieres/)|api/declarations/[-\w]+/?|territoires/recherche/)$"
 )
+NO_VERSION = "-"  # an entry that only its TTL ends (cached_briefly)
 PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 KEPT_HEADERS_ON_304 = {"etag", "cache-control", "vary", "expires", "last-modified"}
 
@@ -77,6 +78,24 @@ def cached_with_counts(view):
             and not response.cookies
         ):
             response[HEADER] = f"{slug} {version}"
+        return response
+
+    return wrapper
+
+
+def cached_briefly(view):
+    """Mark the view's 200 answers as the same for everyone for `TTL` seconds.
+
+    For what follows no counts: the territory search, whose results change only
+    when the referential is imported or a territory added by a signatory is
+    published (then shown within `TTL` seconds).
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            response[HEADER] = f"{NO_VERSION} {NO_VERSION}"
         return response
 
     return wrapper
@@ -138,7 +157,9 @@ class PageCache:
             if entry is None:
                 return None
             self._remember(key, entry)
-        if entry["expires"] < time.time() or self._version(entry["slug"]) != entry["version"]:
+        slug = entry["slug"]
+        is_current = slug == NO_VERSION or self._version(slug) == entry["version"]
+        if entry["expires"] < time.time() or not is_current:
             with self.lock:
                 self.local.pop(key, None)
             return None

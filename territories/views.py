@@ -2,11 +2,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from alliance.pagecache import cached_briefly
+
 from .search import search_territories
 
 
 @require_safe
 @vary_on_headers("HX-Request")  # the same URL answers a fragment or a page
+@cached_briefly
 def search(request):
     """Autocomplete options (htmx) or a plain results page (no JavaScript)."""
     query = request.GET.get("q") or request.GET.get("territory_query") or ""

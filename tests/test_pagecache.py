@@ -194,3 +194,18 @@ def test_language_switch_sets_the_cookie_and_goes_back(client):
     assert elsewhere["Location"] == "/"
     unknown = client.get(reverse("switch_language"), {"language": "xx", "next": "/"})
     assert "django_language" not in unknown.cookies
+
+
+def test_territory_search_is_kept_for_its_ttl_only(app, monkeypatch):
+    place = TerritoryFactory(name="Cachéville", kind="commune")
+    path = reverse("territories:search")
+    _s, _h, first = call(app, path, query="q=cacheville", hx_request="true")
+    assert b"Cach\xc3\xa9ville" in first
+    place.name = "Cachéville-Nouvelle"
+    place.save(update_fields=["name"])
+    _s, _h, cached = call(app, path, query="q=cacheville", hx_request="true")
+    assert cached == first  # no version to follow: the TTL bounds how stale it is
+    later = pagecache.time.time() + pagecache.TTL + 1
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    _s, _h, fresh = call(app, path, query="q=cacheville", hx_request="true")
+    assert "Cachéville-Nouvelle".encode() in fresh
