@@ -9,7 +9,7 @@ export DEBUG ?= 1
 
 VENDOR := static/vendor
 
-.PHONY: run test setup install assets migrate reference worker beat proconnect lint format messages check-deploy screenshots clean
+.PHONY: run test setup install assets migrate reference worker beat proconnect lint format messages check-deploy screenshots bench clean
 
 run: setup ## Set up everything and serve the site on http://127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -80,6 +80,12 @@ check-deploy: install ## Django's deployment checklist with production-like sett
 
 screenshots: install assets ## PNGs of every public page, desktop and mobile, in var/screenshots/
 	$(VENV)/bin/pytest tests/browser/test_screenshots.py -m screenshots -q
+
+# Not part of `make test`: it takes the machine for ~15 minutes (docs/performance.md).
+bench: install assets ## Load test on a production-like stack; BENCH_QUICK=1 for a 2–3 min smoke run
+	@command -v wrk >/dev/null || { echo "Installing wrk"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) benchmarks/bench.py $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,1 @@
+"""The pieces of `make bench` (benchmarks/bench.py): the stack, the load, the report."""
