@@ -1,8 +1,12 @@
 """One function per email: subject, plain text and HTML from templates/emails/."""
 
+import contextlib
+import smtplib
+import threading
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -23,7 +27,53 @@ def _send(template: str, context: dict, to: str | list[str]) -> None:
         subject=subject, body=text, to=[to] if isinstance(to, str) else to
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    _smtp.send(message)
+
+
+class _ReusedConnection(threading.local):
+    """One open SMTP connection per worker process, reused from one email to the next.
+
+    Opening a connection (TCP, EHLO, STARTTLS, AUTH) cost more than sending the
+    message. A connection the server closed meanwhile is reopened once; any other
+    error drops it and goes up to the caller, which tells transient from final.
+    Other backends (files in development, memory in tests) send as before.
+    """
+
+    connection = None
+    server = None  # where it is open: settings may name another server since (tests do)
+
+    def send(self, message) -> None:
+        if not settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+            message.send()
+            return
+        server = (settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER)
+        if server != self.server:
+            self.drop()
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = get_connection(fail_silently=False)
+                self.connection.open()
+                self.server = server
+            message.connection = self.connection
+            try:
+                message.send()
+                return
+            except smtplib.SMTPServerDisconnected:
+                self.drop()
+                if attempt == 2:
+                    raise
+            except Exception:
+                self.drop()
+                raise
+
+    def drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):  # already broken
+                connection.close()
+
+
+_smtp = _ReusedConnection()
 
 
 def _absolute(path: str) -> str:

@@ -255,9 +255,11 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
         status=Signature.Status.SUSPECT,
         **fields,
     )
-    signature.networks.set(networks)
-    refresh_proof(signature)
+    if networks:
+        signature.networks.add(*networks)
     flags.add_flag(signature, Flag.Code.SUSPECT, reason)
+    # As for a person's signature, the other flags after commit: a flood stays cheap.
+    transaction.on_commit(lambda: refresh_signature_proof.delay(signature.pk), robust=True)
     return signature
 
 

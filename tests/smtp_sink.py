@@ -51,10 +51,12 @@ class SinkHandler:
         self.delay_seconds = 0.0
         self.data_started = threading.Event()  # set when a DATA command arrives
         self.arrivals = []  # (time.monotonic(), To address) of each message kept
+        self.sessions = set()  # one per SMTP connection that sent a message
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         self.data_started.set()
+        self.sessions.add(id(session))
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
             transport = getattr(server, "transport", None)
