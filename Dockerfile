@@ -25,4 +25,4 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-secret python manage.py collectstatic --no
     && mkdir -p /app/var && chown -R alliance:alliance /app/var
 USER alliance
 EXPOSE 8000
-CMD ["gunicorn", "alliance.wsgi:application", "--logger-class", "alliance.redaction.GunicornLogger", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "alliance.wsgi:application", "--logger-class", "alliance.redaction.GunicornLogger", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
