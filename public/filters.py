@@ -200,9 +200,11 @@ def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dic
         f"network_{pk}": Exists(links.filter(signature_id=OuterRef("pk"), network_id=pk))
         for pk, _name in networks
     }
-    kinds = dict(Territory.Kind.choices)
-    functions = dict(Signature.Function.choices)
-    levels = dict(Signature.Verification.choices)
+    # Labels translated once, not once a row (lazy strings cost a catalogue lookup each).
+    kinds = {value: str(label) for value, label in Territory.Kind.choices}
+    functions = {value: str(label) for value, label in Signature.Function.choices}
+    gendered = {key: str(label) for key, label in GENDERED_FUNCTIONS.items()}
+    levels = {value: str(label) for value, label in Signature.Verification.choices}
     anonymous = str(_("Signataire anonymisé·e"))
     values = (
         signatures.prefetch_related(None).annotate(**membership).values(*_ROW_FIELDS, *membership)
@@ -212,13 +214,13 @@ def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dic
         if function == Signature.Function.OTHER and row["function_other"]:
             function_label = row["function_other"]
         else:
-            function_label = GENDERED_FUNCTIONS.get((row["civility"], function)) or functions.get(
+            function_label = gendered.get((row["civility"], function)) or functions.get(
                 function, function
             )
         published = row["published_at"]
         yield {
             "territory": row["territory__name"],
-            "kind": str(kinds.get(row["territory__kind"], row["territory__kind"])),
+            "kind": kinds.get(row["territory__kind"], row["territory__kind"]),
             "code": row["territory__code"],
             "siren": row["territory__siren"] or "",
             "departement": row["territory__departement__name"] or "",
@@ -227,9 +229,9 @@ def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dic
             "signatory": anonymous
             if row["anonymised_at"]
             else f"{row['first_name']} {row['last_name']}",
-            "function": str(function_label),
+            "function": function_label,
             "networks": [name for pk, name in networks if row[f"network_{pk}"]],
             "comment": row["comment"],
             "published_at": timezone.localtime(published).isoformat() if published else None,
-            "verification": str(levels.get(row["verification"], row["verification"])),
+            "verification": levels.get(row["verification"], row["verification"]),
         }
