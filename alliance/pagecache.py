@@ -186,38 +186,52 @@ class PageCache:
                 self.local.popitem(last=False)
 
     def _fill(self, key, environ, start_response):
+        # A conditional request (a poll) asks Django for the whole page, so the entry is
+        # filled again even when every client already holds it; the 304 is ours.
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        conditional = if_none_match is not None
+        if conditional:
+            environ = {k: v for k, v in environ.items() if k != "HTTP_IF_NONE_MATCH"}
         captured = {}
 
         def capture(status, headers, exc_info=None):
             marker = next((v for k, v in headers if k.lower() == HEADER.lower()), None)
             kept = [(k, v) for k, v in headers if k.lower() != HEADER.lower()]
             captured.update(status=status, headers=kept, marker=marker)
+            if conditional:
+                return lambda data: None  # answered below, once we know the entry
             return start_response(status, kept, exc_info)
 
         result = self.application(environ, capture)
         marker = captured.get("marker")
         ok = captured.get("status", "").startswith("200 ")
         if not marker or not ok or environ.get("REQUEST_METHOD") != "GET":
+            if conditional:
+                start_response(captured["status"], captured["headers"])
             return result
         body = b"".join(result)
         if hasattr(result, "close"):
             result.close()
         slug, _space, version = marker.partition(" ")
         headers = captured["headers"]
+        entry = {
+            "slug": slug,
+            "version": version,
+            "status": captured["status"],
+            "headers": headers,
+            "body": body,
+            "expires": time.time() + TTL,
+        }
         if len(body) <= MAX_BODY and not any(k.lower() == "set-cookie" for k, _v in headers):
-            entry = {
-                "slug": slug,
-                "version": version,
-                "status": captured["status"],
-                "headers": headers,
-                "body": body,
-                "expires": time.time() + TTL,
-            }
             try:
                 cache.set(key, entry, TTL)
             except Exception:
                 logger.warning("Page cache unwritable", exc_info=True)
             self._remember(key, entry)
+        if conditional:
+            return self._answer(
+                entry, {**environ, "HTTP_IF_NONE_MATCH": if_none_match}, start_response
+            )
         return [body]
 
     # Answering -----------------------------------------------------------------

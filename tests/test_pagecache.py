@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
@@ -209,3 +210,31 @@ def test_territory_search_is_kept_for_its_ttl_only(app, monkeypatch):
     monkeypatch.setattr(pagecache.time, "time", lambda: later)
     _s, _h, fresh = call(app, path, query="q=cacheville", hx_request="true")
     assert "Cachéville-Nouvelle".encode() in fresh
+
+
+def test_an_expired_entry_is_filled_again_by_a_conditional_poll(
+    app, signed_declaration, monkeypatch
+):
+    """Polls all carry If-None-Match: the one after expiry renders the page again and
+    keeps it, and is itself answered 304."""
+    updates = reverse("public:list_updates", args=[signed_declaration.slug])
+    _status, headers, _body = call(app, updates, query="depuis=1&vu=2")
+    later = pagecache.time.time() + pagecache.TTL + 1
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    app.local.clear()
+    cache.clear()  # the shared copy expired too
+    status, _h, body = call(app, updates, query="depuis=1&vu=2", if_none_match=headers["ETag"])
+    assert status.startswith("304")
+    assert body == b""
+    assert app.local  # kept again: the next polls never reach Django
+    with CaptureQueriesContext(connection) as queries:
+        status, _h, _b = call(app, updates, query="depuis=1&vu=2", if_none_match=headers["ETag"])
+    assert status.startswith("304")
+    assert len(queries) == 0
+
+
+def test_a_conditional_request_for_a_changed_page_gets_the_page(app, signed_declaration):
+    path = reverse("public:list_updates", args=[signed_declaration.slug])
+    status, _h, body = call(app, path, query="depuis=1&vu=2", if_none_match='"ancienne"')
+    assert status.startswith("200")
+    assert body
