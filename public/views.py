@@ -12,12 +12,14 @@ import tempfile
 
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -29,6 +31,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from alliance.pagecache import cached_with_counts
+from alliance.resilience import cache_or_none, write_cache_quietly
 from declarations.models import Declaration
 from signatures.models import Signature
 from signatures.stats import stats_for, version_for_slug
@@ -263,20 +266,38 @@ def signatory_csv(request, slug):
     Semicolons and a byte order mark: a French Excel splits on ";" (its list
     separator, the comma being the decimal sign) and reads UTF-8 only after a BOM.
     """
-    declaration, rows = _export(request, slug)
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def lines():
-        yield "\ufeff"
-        yield writer.writerow([str(label) for _key, label in PUBLIC_COLUMNS])
-        for row in rows:
-            row["networks"] = ", ".join(row["networks"])
-            # A name or comment starting with "=" must stay text in a spreadsheet.
-            yield writer.writerow([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    content_type = "text/csv; charset=utf-8"
+    if request.GET:  # a filtered list: streamed as it is read
+        declaration, rows = _export(request, slug)
+        response = StreamingHttpResponse(_csv_lines(rows), content_type=content_type)
+    else:
+        # The whole list is the same file for everyone until the counts change: made
+        # once per version (the version read before the rows) and language, then kept.
+        declaration = get_object_or_404(Declaration, slug=slug)
+        key = f"export-csv:{declaration.pk}:{version_for_slug(slug)}:{get_language()}"
+        body = cache_or_none(lambda: cache.get(key), "the CSV export")
+        if body is None:
+            rows = public_rows(published_signatures(declaration, {}))
+            body = "".join(_csv_lines(rows)).encode()
+            write_cache_quietly(
+                lambda: cache.set(key, body, EXPORT_CACHE_SECONDS), "the CSV export"
+            )
+        response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_export_name(declaration, "csv")}"'
     return response
+
+
+EXPORT_CACHE_SECONDS = 3600  # a newer version makes a new key; this only frees memory
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Echo(), delimiter=";")
+    yield "\ufeff"
+    yield writer.writerow([str(label) for _key, label in PUBLIC_COLUMNS])
+    for row in rows:
+        row["networks"] = ", ".join(row["networks"])
+        # A name or comment starting with "=" must stay text in a spreadsheet.
+        yield writer.writerow([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -77,7 +77,7 @@ def test_public_csv_has_no_formula_in_any_column(client, declaration, prefix):
         comment=payload,
     )
     response = client.get(reverse("public:csv", args=[declaration.slug]))
-    text = b"".join(response.streaming_content).decode().lstrip("\ufeff")
+    text = response.getvalue().decode().lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
     assert rows
     for cell in rows[0]:

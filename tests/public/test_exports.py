@@ -43,7 +43,7 @@ SECRETS = ("prive-1@toulouse.fr", "prive-2@brest.fr", "0561000000", "203.0.113.5
 def _csv_bytes(client, declaration, **params) -> bytes:
     response = client.get(reverse("public:csv", args=[declaration.slug]), params)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return b"".join(response.streaming_content)
+    return response.getvalue()  # streamed when filtered, whole (from the cache) when not
 
 
 def _csv_rows(client, declaration, **params) -> list[list[str]]:
@@ -260,3 +260,25 @@ def test_exports_cost_the_same_at_10_and_3000_signatures(client, declaration, na
     # declaration; régions, départements and networks for the filters; the networks'
     # names; the rows, all in one query (a server-side cursor on PostgreSQL).
     assert small == 6
+
+
+def test_whole_list_csv_is_made_once_per_version(
+    client, signed_declaration, refresh_counts, django_assert_max_num_queries
+):
+    first = _csv_bytes(client, signed_declaration)
+    with django_assert_max_num_queries(2):  # the declaration; the file comes from the cache
+        assert _csv_bytes(client, signed_declaration) == first
+    SignatureFactory(
+        declaration=signed_declaration,
+        status="published",
+        territory=TerritoryFactory(name="Commune Nouvelle-Venue"),
+    )
+    refresh_counts(signed_declaration)  # a new version: the next download is made again
+    assert "Commune Nouvelle-Venue" in _csv_bytes(client, signed_declaration).decode()
+
+
+def test_filtered_csv_is_never_taken_from_the_whole_lists_copy(client, signed_declaration):
+    _csv_bytes(client, signed_declaration)
+    filtered = _csv_bytes(client, signed_declaration, region="53").decode()
+    assert "Brest test" in filtered
+    assert "Toulouse" not in filtered

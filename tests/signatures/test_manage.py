@@ -207,7 +207,7 @@ def test_a_withdrawn_signature_leaves_every_public_output(
     ]:
         body = client.get(path).content.decode()
         assert "Durand" not in body, path
-    csv = b"".join(client.get(reverse("public:csv", args=[slug])).streaming_content).decode()
+    csv = client.get(reverse("public:csv", args=[slug])).getvalue().decode()
     assert "Durand" not in csv
     assert client.get(f"/api/declarations/{slug}").json()["counts"]["total"] == 0
     # The territory is free again.
