@@ -346,6 +346,11 @@ AXES_CLIENT_IP_CALLABLE = "alliance.proxies.client_ip"
 # On, the admin opens only to staff who verified a TOTP code or a recovery code in this
 # session. Read at each request, so a test can switch it with the `settings` fixture.
 STAFF_REQUIRE_2FA = env_flag("STAFF_REQUIRE_2FA", default=not DEBUG)
+
+# The cache in front of Django for the public pages that change only with the counts
+# (alliance/pagecache.py). Off by default in development, where a template edited
+# should show at the next reload rather than within a minute.
+PAGE_CACHE = env_flag("PAGE_CACHE", default=not DEBUG)
 LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "admin:index"
 TWO_FACTOR_PATCH_ADMIN = False  # our admin site asks for 2FA only when STAFF_REQUIRE_2FA is on
