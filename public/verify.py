@@ -12,7 +12,6 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from signatures.attestation import attestation_pdf, verification_url
 from signatures.deliberations import deliberation_response
 from signatures.models import Signature
 
@@ -35,7 +34,7 @@ def verify(request, public_id):
         "public_id": signature.public_id,
         "is_published": signature.status == Status.PUBLISHED,
         "withdrawn_at": signature.withdrawn_at,
-        "verification_url": verification_url(signature),
+        "verification_url": signature.verification_url,
     }
     if context["is_published"]:
         context |= {
@@ -60,6 +59,9 @@ def attestation(request, public_id):
     if signature is None or signature.status != Status.PUBLISHED:
         raise Http404("no published signature has this reference")
     name = slugify(signature.territory.name) or slugify(signature.territory.code)
+    # reportlab weighs 14 MiB in every web process: loaded by the one view that draws a PDF.
+    from signatures.attestation import attestation_pdf  # noqa: PLC0415
+
     response = HttpResponse(attestation_pdf(signature), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="attestation-{name}-{signature.public_id}.pdf"'

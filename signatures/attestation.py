@@ -11,8 +11,6 @@ import io
 import unicodedata
 from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -79,11 +77,6 @@ def _without_accent(char: str) -> str:
     return bare if bare and _drawable(bare) else "?"
 
 
-def verification_url(signature: Signature) -> str:
-    """The absolute address of the signature's public verification page."""
-    return settings.SITE_URL + reverse("public:verify", kwargs={"public_id": signature.public_id})
-
-
 def attestation_pdf(signature: Signature) -> bytes:
     """The attestation of a published signature, as PDF bytes; French whatever the
     active language. Reads the signature's declaration, territory and département."""
@@ -110,7 +103,7 @@ def attestation_pdf(signature: Signature) -> bytes:
 
 def _story(signature: Signature, title: str) -> list:
     styles = _styles()
-    url = verification_url(signature)
+    url = signature.verification_url
     return [
         _paragraph(_("Alliance des territoires"), styles["brand"]),
         _paragraph(title, styles["title"]),

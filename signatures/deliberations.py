@@ -28,8 +28,6 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError
 
 from . import services
 from .models import Signature, deliberation_path, private_storage
@@ -73,6 +71,10 @@ def check_pdf(file) -> None:
     permissions are restricted, as with many signed deliberations); one that
     needs a password is refused, since moderators could not read it.
     """
+    # pypdf weighs about 28 MiB in every web process: loaded when a file is checked.
+    from pypdf import PdfReader  # noqa: PLC0415
+    from pypdf.errors import FileNotDecryptedError  # noqa: PLC0415
+
     file.seek(0)
     if file.read(len(PDF_HEADER)) != PDF_HEADER:
         raise ValidationError(NOT_PDF_FORMAT, code="not_pdf")

@@ -11,6 +11,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -408,6 +409,12 @@ class Signature(models.Model):
             return self.function_other
         gendered = GENDERED_FUNCTIONS.get((self.civility, self.function))
         return str(gendered) if gendered else self.get_function_display()
+
+    @property
+    def verification_url(self) -> str:
+        """The absolute address of the signature's public verification page."""
+        path = reverse("public:verify", kwargs={"public_id": self.public_id})
+        return settings.SITE_URL + path
 
     @property
     def public_signatory(self) -> str:
