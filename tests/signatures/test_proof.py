@@ -54,9 +54,7 @@ def test_on_behalf_the_public_sees_the_executive_and_never_the_filler(
     assert signature.public_signatory == "Madame la Présidente, Élise Exécutive"
     html = client.get(reverse("public:list", args=[declaration.slug])).content.decode()
     api = client.get(f"/api/declarations/{declaration.slug}/signatures").content.decode()
-    csv = b"".join(
-        client.get(reverse("public:csv", args=[declaration.slug])).streaming_content
-    ).decode()
+    csv = client.get(reverse("public:csv", args=[declaration.slug])).getvalue().decode()
     assert "Madame la Présidente, Élise Exécutive" in html
     for output in (html, api, csv, str(public_row(signature))):
         assert "Élise Exécutive" in output or "Exécutive" in output
