@@ -8,6 +8,7 @@ statistics. Files go to var/screenshots/<page>-<viewport>.png.
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -18,6 +19,7 @@ from signatures.social_image import render_social_image
 from signatures.stats import refresh_stats
 from territories.models import Territory
 from tests.browser.conftest import DESKTOP, MOBILE
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
 
@@ -145,6 +147,28 @@ def test_screenshots_of_every_public_page(chromium, live_server, content):
         page.screenshot(path=str(OUTPUT / f"home-first-screen-{viewport_name}.png"))
         context.close()
 
+    # The moderators' queue and a signature's page with its decisions, as a moderator.
+    moderator = UserFactory(username="moderatrice")
+    moderator.groups.add(Group.objects.get(name="Modérateurs"))
+    queued = content["rival"]
+    queued.status = Signature.Status.CONFIRMED
+    queued.save(update_fields=["status"])
+    for viewport_name, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
+        context = chromium.new_context(viewport=viewport, locale="fr-FR", base_url=live_server.url)
+        page = context.new_page()
+        page.goto("/admin/")
+        page.get_by_label("Nom d’utilisateur").fill("moderatrice")
+        page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+        page.get_by_role("button", name="Connexion").click()
+        page.get_by_role("heading", name="Modération et contenus").wait_for()
+        page.goto(reverse("admin:signatures_moderationqueue_changelist"))
+        _shoot(page, "admin-queue", viewport_name)
+        page.goto(reverse("admin:signatures_signature_change", args=[queued.pk]))
+        _shoot(page, "admin-signature", viewport_name)
+        context.close()
+    queued.status = Signature.Status.PENDING
+    queued.save(update_fields=["status"])
+
     # Confirming (once: it uses the token) leads to the page that offers sharing.
     context = chromium.new_context(viewport=MOBILE, locale="fr-FR", base_url=live_server.url)
     page = context.new_page()
@@ -154,7 +178,14 @@ def test_screenshots_of_every_public_page(chromium, live_server, content):
     _shoot(page, "confirmed", "mobile")
     context.close()
 
-    names = [*pages, "sign-autocomplete", "sign-other-function", "sign-errors"]
+    names = [
+        *pages,
+        "sign-autocomplete",
+        "sign-other-function",
+        "sign-errors",
+        "admin-queue",
+        "admin-signature",
+    ]
     expected = {f"{name}-{size}.png" for name in names for size in ("desktop", "mobile")}
     expected |= {"home-first-screen-desktop.png", "home-first-screen-mobile.png"}
     expected.add("confirmed-mobile.png")
