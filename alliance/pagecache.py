@@ -55,28 +55,15 @@ KEPT_HEADERS_ON_304 = {"etag", "cache-control", "vary", "expires", "last-modifie
 def cached_with_counts(view):
     """Mark the view's 200 answers as the same for everyone until the counts change.
 
-    The view takes the declaration's `slug` keyword; `slug=None` (the home page)
-    means the current declaration, whose slug the view puts on the response as
-    `page_cache_slug`.
+    The view takes the declaration's `slug` keyword. The version is read before the
+    view reads anything: a page is never tagged with a version newer than its data.
     """
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        slug = kwargs.get("slug")
-        version = version_for_slug(slug) if slug else None
-        response = view(request, *args, **kwargs)
-        slug = slug or getattr(response, "page_cache_slug", None)
-        if slug and version is None:
-            # The home page learns its slug while rendering: the version it then
-            # reads may be newer than the data, so the entry is only kept if
-            # nothing changed meanwhile (checked again on every hit).
-            version = version_for_slug(slug)
-        if (
-            slug
-            and response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-        ):
+    def wrapper(request, *args, slug, **kwargs):
+        version = version_for_slug(slug)
+        response = view(request, *args, slug=slug, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
             response[HEADER] = f"{slug} {version}"
         return response
 
