@@ -79,6 +79,7 @@ class Bench:
         self.ceiling: list[load.Result] = []
         self.csv: list[list] = []
         self.memory: list[list] = []
+        self.signature_cpu: list[list] = []
         self.facts: dict = {"setup_seconds": {}}
 
     def wrk(self, label, path, clients, size, headers=None, seconds=None) -> load.Result:
@@ -190,21 +191,33 @@ class Bench:
         self.record_memory(f"{size:,}")
 
     def record_memory(self, moment: str) -> None:
-        rss = [procs.rss_mib(pid) for pid in STACK.web_workers()]
-        self.memory.append([moment, ", ".join(f"{value:.0f}" for value in rss)])
+        workers = [procs.memory_mib(pid) for pid in STACK.web_workers()]
+        self.memory.append(
+            [moment]
+            + [", ".join(f"{w[kind]:.0f}" for w in workers) for kind in ("rss", "pss", "uss")]
+            + [f"{procs.memory_mib(STACK.web.process.pid)['rss']:.0f}"]
+        )
 
     def measure_signing(self, declaration, size: int, queries: int | None) -> None:
         free = data.free_territories(declaration, seed=size + 1)
         signers = Signers(STACK.base_url, declaration.slug, free)
         for clients in self.plan.clients:
+            before: dict = {}
+            accepted_before = len(signers.accepted)
             result = signers.run(
                 clients=clients,
                 load_seconds=self.plan.load_seconds,
                 pids=self.pids(),
                 size=size,
                 limit=len(free) // len(self.plan.clients),
+                on_posting=lambda before=before: before.update(_cpu_snapshot()),
             )
             result.queries = queries
+            # What each signature costs all of the stack, its email and tasks included.
+            _wait_for_emails(set(signers.accepted[accepted_before:]), timeout=180)
+            time.sleep(1)  # the last flags task, queued with the last email
+            if result.requests:
+                self.signature_cpu.append(_cpu_per_signature(before, result))
             self.results.append(result)
             _print(result)
         accepted = set(signers.accepted)
@@ -263,19 +276,77 @@ class Bench:
         accepted = set(signers.accepted)
         started = time.time()
         STACK.start_worker()
+        # The CPU of the stack between the first email and the last (not the worker's start).
+        while not any(to in accepted for _at, to in STACK.emails_received()):
+            time.sleep(0.05)
+        before = _cpu_snapshot()
         arrivals = _wait_for_emails(accepted, timeout=300)
         first, last = arrivals[0], arrivals[-1]
+        sent_meanwhile = load.Result("emails", 0, 0, len(arrivals) - 1, last - first, 0.0, 0.0)
         self.facts["emails"] = {
             "sent": len(arrivals),
             "asked": len(accepted),
             "worker_start_to_first_s": round(first - started, 2),
             "per_second": round((len(arrivals) - 1) / (last - first), 1) if last > first else 0,
+            "cpu_ms_per_email": dict(
+                zip(
+                    (*CPU_GROUPS, "load generator", "total", "ceiling /s"),
+                    _cpu_per_signature(before, sent_meanwhile)[3:-1],
+                    strict=True,
+                )
+            ),
         }
         print(f"   emails: {self.facts['emails']}")
         data.clear_bench_signatures(declaration)
 
 
 _HTMX = {"HX-Request": "true"}
+
+
+CPU_GROUPS = ("web", "PostgreSQL", "Celery worker", "beat", "SMTP sink")
+
+
+def _cpu_snapshot() -> dict[str, dict[int, float]]:
+    """CPU seconds so far of every process of the stack, by group."""
+
+    def tree(service) -> list[int]:
+        if not (service and service.running):
+            return []
+        return [service.process.pid, *procs.children(service.process.pid)]
+
+    pids = {
+        "web": STACK.web_workers(),
+        "PostgreSQL": data.backend_pids(),
+        "Celery worker": tree(STACK.worker),
+        "beat": tree(STACK.beat),
+        "SMTP sink": tree(STACK.sink),
+    }
+    return {group: procs.cpu_by_pid(members) for group, members in pids.items()}
+
+
+def _cpu_per_signature(before: dict, result: load.Result) -> list:
+    """CPU ms per accepted signature, from the first POST to the last email, by group.
+
+    A process that started meanwhile (a new PostgreSQL backend) counts from zero."""
+    after = _cpu_snapshot()
+    per = {
+        group: 1000
+        * sum(seconds - before[group].get(pid, 0.0) for pid, seconds in after[group].items())
+        / result.requests
+        for group in CPU_GROUPS
+    }
+    per["load generator"] = 1000 * result.client_cpu / result.requests
+    total = sum(per.values())
+    cores = os.cpu_count() or 1
+    return [
+        f"{result.size:,}",
+        result.clients,
+        result.requests,
+        *(f"{per[group]:.1f}" for group in (*CPU_GROUPS, "load generator")),
+        f"{total:.1f}",
+        f"{1000 * cores / total:,.0f}",
+        f"{result.rps:,.1f}",
+    ]
 
 
 def _get_paths(slug: str) -> list[tuple[str, str, dict]]:
@@ -420,9 +491,34 @@ def _markdown(bench: Bench, command: str, date: str) -> list[str]:
         "",
         f"{facts['emails']}",
         "",
-        "## Memory: RSS per gunicorn worker (MiB), after each size",
+        "## Memory per gunicorn worker (MiB), after each size",
         "",
-        *report.simple_table(["after", "RSS per worker"], bench.memory),
+        "RSS counts shared pages in each process; PSS shares them out; USS is a worker's",
+        "own pages, what one more worker costs.",
+        "",
+        *report.simple_table(
+            ["after", "RSS per worker", "PSS", "USS", "master RSS"], bench.memory
+        ),
+        "",
+        "## CPU per signature (ms), from the first POST to the last email",
+        "",
+        "Every process of the stack, the signature's email and tasks included; beat's",
+        "periodic tasks run in the worker meanwhile. Ceiling: what the machine's cores could",
+        "sign per second if they did nothing else.",
+        "",
+        *report.simple_table(
+            [
+                "size",
+                "clients",
+                "signatures",
+                *CPU_GROUPS,
+                "load generator",
+                "total",
+                "ceiling /s",
+                "measured /s",
+            ],
+            bench.signature_cpu,
+        ),
         "",
         "## Load generators' own cost",
         "",
@@ -463,6 +559,7 @@ def main() -> None:
             "ceiling": [r.as_dict() for r in bench.ceiling],
             "csv": bench.csv,
             "memory": bench.memory,
+            "signature_cpu": bench.signature_cpu,
         },
     )
     print(f"\nWritten to {path} and {path.with_suffix('.json')} in {bench.facts['minutes']} min.")

@@ -28,15 +28,28 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICKS
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of one process, in MiB."""
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds used so far by each of these processes."""
+    return {pid: cpu_seconds([pid]) for pid in pids}
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """Resident memory of one process, in MiB: RSS counts every page it maps, shared or
+    not; PSS shares each page among the processes mapping it; USS is its own pages only,
+    what one more such process would cost."""
+    found = {}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _colon, rest = line.partition(":")
+            if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                found[name] = int(rest.split()[0]) / 1024
     except OSError:
-        pass
-    return 0.0
+        return {"rss": 0.0, "pss": 0.0, "uss": 0.0}
+    return {
+        "rss": found.get("Rss", 0.0),
+        "pss": found.get("Pss", 0.0),
+        "uss": found.get("Private_Clean", 0.0) + found.get("Private_Dirty", 0.0),
+    }
 
 
 def machine_busy_seconds() -> float:

@@ -142,9 +142,10 @@ class Signers:
         pids: tuple[list[int], list[int]],
         size: int,
         limit: int = 10**6,
+        on_posting=None,
     ) -> Result:
         """Load forms for `load_seconds` (at most about `limit`), wait out the robot
-        threshold, post them all."""
+        threshold, post them all. `on_posting()` is called as the posting starts."""
         forms: list[Form] = []
         run_threads(clients, lambda: self._load(forms, limit), time.monotonic() + load_seconds)
         time.sleep(
@@ -164,6 +165,8 @@ class Signers:
             self._post(form)
             return True
 
+        if on_posting:
+            on_posting()
         cpu_before, meter = time.process_time(), procs.CpuMeter(*pids)
         started = time.monotonic()
         latencies = run_threads(clients, post_next, started + 3600)
