@@ -25,4 +25,5 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-secret python manage.py collectstatic --no
     && mkdir -p /app/var && chown -R alliance:alliance /app/var
 USER alliance
 EXPOSE 8000
-CMD ["gunicorn", "alliance.wsgi:application", "--logger-class", "alliance.redaction.GunicornLogger", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
+# Workers, threads, preloading, the access log: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "alliance.wsgi:application"]

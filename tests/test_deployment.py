@@ -1,5 +1,9 @@
 """docker-compose.yml cannot be run here (no Docker engine), so it is read and checked."""
 
+import os
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -14,7 +18,8 @@ def _compose() -> dict:
 def test_compose_declares_the_production_topology():
     services = _compose()["services"]
     assert set(services) == {"web", "worker", "beat", "db", "redis", "mailpit"}
-    assert "gunicorn alliance.wsgi:application" in services["web"]["command"]
+    assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
+    assert "alliance.wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A alliance worker")
     assert services["beat"]["command"].startswith("celery -A alliance beat")
 
@@ -51,3 +56,38 @@ def test_dockerfile_builds_assets_and_runs_unprivileged():
     assert "npm run vendor" in dockerfile
     assert "pip install -r requirements.txt" in dockerfile
     assert "USER alliance" in dockerfile
+
+
+def test_gunicorn_configuration_loads_the_application_as_the_image_runs_it():
+    """The command of the Dockerfile, checked by gunicorn itself with production settings."""
+    unwanted = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted} | {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "alliance.example.org",
+        "SITE_URL": "https://alliance.example.org",
+    }
+    result = subprocess.run(  # noqa: S603 - our own gunicorn and configuration
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--print-config",
+            "--config",
+            "gunicorn.conf.py",
+            "alliance.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    resolved = {}
+    for line in result.stdout.splitlines():
+        name, _equals, value = line.partition(" = ")
+        resolved[name.strip()] = value.strip()
+    assert resolved["worker_class"] == "gthread"
+    assert resolved["preload_app"] == "True"
+    assert resolved["logger_class"] == "alliance.redaction.GunicornLogger"
+    assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()

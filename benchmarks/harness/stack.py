@@ -182,23 +182,25 @@ class BenchStack:
         return [(float(at), to) for at, to in (line.split("\t") for line in lines)]
 
     def _gunicorn(self, app: str, port: int | None = None) -> list[str]:
+        """The production configuration (gunicorn.conf.py), the same for the bare view but
+        for the access log's redacting logger, which needs the project."""
         return [
             str(BIN / "gunicorn"),
             app,
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port or self.port}",
             "--workers",
             str(self.workers),
             "--timeout",
             "120",
-            "--access-logfile",
-            "-",
             # gunicorn 27 opens a control socket in ~/.gunicorn by default: one per machine.
             "--no-control-socket",
-            # The server configuration under test, the same for the site and the bare view,
-            # e.g. BENCH_GUNICORN_ARGS="--worker-class gthread --threads 4 --preload".
+            *([] if port is None else ["--logger-class", "gunicorn.glogging.Logger"]),
+            # Another configuration to compare, e.g. BENCH_GUNICORN_ARGS="--worker-class sync".
             *shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", "")),
-        ] + (["--logger-class", "alliance.redaction.GunicornLogger"] if port is None else [])
+        ]
 
     def _service(self, name, command, port=None, env=None) -> Service:
         return Service(name, command, env or self.env, port, self.logs).start(ready_timeout=60)
