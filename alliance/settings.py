@@ -183,6 +183,9 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message queued
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes the database connection around every task unless told to reuse it; then
+# alliance.celery.reuse_database_connection applies CONN_MAX_AGE and the health checks.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Retries (10 s to 10 min) wait as ETA tasks unacknowledged: the visibility timeout must

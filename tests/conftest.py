@@ -112,6 +112,14 @@ def celery_worker(migration_data):
         celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
     ) as worker:
         yield worker
+    # Its threads keep their database connections between tasks, as a worker process
+    # does until it exits; this one lives on in the test process, so close them here.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)

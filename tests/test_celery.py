@@ -1,6 +1,11 @@
-"""The Celery app: tasks run on a real worker through Redis, beat names registered tasks."""
+"""The Celery app: tasks run on a real worker through Redis, beat names registered tasks,
+a worker keeps its database connection between tasks."""
 
+import psycopg
 import pytest
+from celery import signals
+from celery.fixups.django import DjangoWorkerFixup
+from django.db import OperationalError, connection
 
 from alliance.celery import app
 from alliance.models import WorkerHeartbeat
@@ -24,3 +29,67 @@ def test_beat_schedule_names_registered_tasks():
     app.loader.import_default_modules()
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks
+
+
+def _run_as_a_worker_does(fixup, query) -> None:
+    """The signals around one task, as Celery's tracer sends them in a worker."""
+    signals.task_prerun.send(sender=heartbeat, task_id="t", task=heartbeat)
+    try:
+        query()
+    finally:
+        signals.task_postrun.send(sender=heartbeat, task_id="t", task=heartbeat)
+
+
+@pytest.fixture
+def worker_fixup():
+    """Celery's Django fixup as a worker installs it (closing connections around tasks)."""
+    fixup = DjangoWorkerFixup(app)
+    signals.task_prerun.connect(fixup.on_task_prerun)
+    signals.task_postrun.connect(fixup.on_task_postrun)
+    yield fixup
+    signals.task_prerun.disconnect(fixup.on_task_prerun)
+    signals.task_postrun.disconnect(fixup.on_task_postrun)
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(worker_fixup):
+    connection.ensure_connection()
+    opened = connection.connection
+    for _ in range(3):
+        _run_as_a_worker_does(worker_fixup, _select_one)
+    assert connection.connection is opened
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_closed_between_tasks_is_replaced_before_the_next_query(worker_fixup):
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    _terminate(pid)
+    _run_as_a_worker_does(worker_fixup, _select_one)  # the health check reconnects
+    assert connection.connection.info.backend_pid != pid
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_closed_during_a_task_is_dropped_after_it(worker_fixup):
+    def closed_under_the_task():
+        _select_one()
+        _terminate(connection.connection.info.backend_pid)
+        _select_one()
+
+    with pytest.raises(OperationalError):
+        _run_as_a_worker_does(worker_fixup, closed_under_the_task)
+    assert connection.connection is None
+    _run_as_a_worker_does(worker_fixup, _select_one)
