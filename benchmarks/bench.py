@@ -175,6 +175,10 @@ class Bench:
                 for q in self.plan.autocomplete
             ]
         free = data.free_territories(declaration, seed=size)
+        # The whole-list CSV is kept per counts version: the first download makes it.
+        csv_url = STACK.base_url + f"/declarations/{slug}/signataires.csv"
+        seconds, megabytes = _download(csv_url)
+        self.csv.append([f"{size:,}", "1, first", f"{seconds:.2f}", f"{megabytes:.1f}", "—", "—"])
         queries = data.count_queries(declaration, paths, free)
         for label, path, headers in paths:
             _warm(STACK.base_url + path, headers)
@@ -184,9 +188,9 @@ class Bench:
                 self.results.append(result)
                 _print(result)
         self.measure_signing(declaration, size, queries.get("sign POST"))
-        seconds, megabytes = _download(STACK.base_url + f"/declarations/{slug}/signataires.csv")
+        seconds, megabytes = _download(csv_url)
         self.facts.setdefault("csv_seconds", {})[size] = seconds
-        self.csv.append([f"{size:,}", 1, f"{seconds:.2f}", f"{megabytes:.1f}", "—", "—"])
+        self.csv.append([f"{size:,}", "1, again", f"{seconds:.2f}", f"{megabytes:.1f}", "—", "—"])
         self.facts.setdefault("csv_queries", {})[size] = queries.get("CSV full")
         self.record_memory(f"{size:,}")
 
@@ -266,13 +270,16 @@ class Bench:
         free = data.free_territories(declaration, seed=7)
         STACK.worker.stop()
         signers = Signers(STACK.base_url, declaration.slug, free)
-        signers.run(
-            clients=8,
+        # One signer: also the sign POST's latency with no worker competing for the cores.
+        result = signers.run(
+            clients=1,
             load_seconds=120,
-            pids=([], []),
-            size=0,
+            pids=self.pids(),
+            size=self.plan.sizes[-1],
             limit=self.plan.emails,
         )
+        self.results.append(_renamed(result, "sign POST, worker stopped"))
+        _print(result)
         accepted = set(signers.accepted)
         started = time.time()
         STACK.start_worker()
@@ -453,6 +460,11 @@ def _machine() -> dict:
     }
 
 
+def _extra_gunicorn_args() -> str:
+    extra = os.environ.get("BENCH_GUNICORN_ARGS")
+    return f", then `{extra}`" if extra else ""
+
+
 def _markdown(bench: Bench, command: str, date: str) -> list[str]:
     facts, machine = bench.facts, bench.facts["machine"]
     lines = [
@@ -464,7 +476,7 @@ def _markdown(bench: Bench, command: str, date: str) -> list[str]:
         + (" with uncommitted changes" if machine["work_tree_changed"] else "")
         + f". Load average before/after: {machine['loadavg_start'][0]:.1f} / "
         f"{machine['loadavg_end'][0]:.1f}. gunicorn: {STACK.workers} workers "
-        f"{os.environ.get('BENCH_GUNICORN_ARGS') or '(sync)'}.",
+        f"as gunicorn.conf.py says{_extra_gunicorn_args()}.",
         "",
         "Setup: "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in facts["setup_seconds"].items())
