@@ -129,13 +129,25 @@ def _territories_nearby(signature: Signature, same_source: Q, window) -> int:
 
 
 def refresh_flags(signature: Signature) -> None:
-    """Store the flags as computed now: add new ones, update details, drop stale ones."""
-    found = compute_flags(signature)
-    signature.flags.filter(code__in=COMPUTED_CODES).exclude(code__in=found).delete()
+    """Store the flags as computed now: add new ones, update details, drop stale ones.
+
+    One read of the stored flags, then only the writes that change something: the
+    worker does this for every signature, and a new one is usually one INSERT.
+    """
+    found = {code: detail[:300] for code, detail in compute_flags(signature).items()}
+    stored = dict(signature.flags.filter(code__in=COMPUTED_CODES).values_list("code", "detail"))
+    if stale := set(stored) - set(found):
+        signature.flags.filter(code__in=stale).delete()
+    if new := [
+        Flag(signature=signature, code=code, detail=detail)
+        for code, detail in found.items()
+        if code not in stored
+    ]:
+        # A refresh running at the same time (signing, then confirming) may add one first.
+        Flag.objects.bulk_create(new, ignore_conflicts=True)
     for code, detail in found.items():
-        Flag.objects.update_or_create(
-            signature=signature, code=code, defaults={"detail": detail[:300]}
-        )
+        if code in stored and stored[code] != detail:
+            signature.flags.filter(code=code).update(detail=detail)
 
 
 def add_flag(signature: Signature, code: str, detail: str = "") -> None:

@@ -108,6 +108,34 @@ def test_refresh_flags_drops_flags_that_no_longer_hold():
     assert _codes(signature) == {Code.UNLISTED_TERRITORY}
 
 
+def test_refresh_flags_updates_a_detail_that_changed():
+    signature = SignatureFactory(email="jean.maire@gmail.com", fill_seconds=240)
+    signature.flags.create(code=Code.WEBMAIL, detail="old")
+    flags.refresh_flags(signature)
+    assert signature.flags.get(code=Code.WEBMAIL).detail == "gmail.com"
+
+
+def test_refresh_flags_keeps_the_flags_moderators_set():
+    signature = SignatureFactory(fill_seconds=240)
+    signature.flags.create(code=Code.SUSPECT, detail="robot")
+    flags.refresh_flags(signature)
+    assert signature.flags.get(code=Code.SUSPECT).detail == "robot"
+
+
+def test_refresh_flags_writes_only_what_changed(django_assert_num_queries, monkeypatch):
+    """Computing reads other signatures (not counted here); storing is one read, then a
+    single INSERT for new flags, and nothing more when they are already stored."""
+    signature = SignatureFactory(email="jean.maire@gmail.com", fill_seconds=240)
+    computed = flags.compute_flags(signature)
+    assert computed
+    monkeypatch.setattr(flags, "compute_flags", lambda _signature: computed)
+    with django_assert_num_queries(2):
+        flags.refresh_flags(signature)
+    with django_assert_num_queries(1):
+        flags.refresh_flags(signature)
+    assert set(signature.flags.values_list("code", flat=True)) == set(computed)
+
+
 def test_flags_are_computed_once_the_signature_is_committed(
     client, django_capture_on_commit_callbacks
 ):
