@@ -65,7 +65,7 @@ QUICK = Plan(
     clients=(1, 8),
     seconds=2,
     load_seconds=1,
-    emails=30,
+    emails=200,
     autocomplete=("toul",),
 )
 REGION = "76"  # Occitanie: many communes
@@ -499,7 +499,8 @@ def _markdown(bench: Bench, command: str, date: str) -> list[str]:
         "",
         f"CSV queries: {facts.get('csv_queries')}.",
         "",
-        "## Confirmation emails: one worker (prefork, concurrency 2) draining a backlog",
+        "## Confirmation emails: one worker (prefork, concurrency "
+        f"{os.environ.get('BENCH_WORKER_CONCURRENCY', '2')}) draining a backlog",
         "",
         f"{facts['emails']}",
         "",

@@ -139,7 +139,7 @@ class BenchStack:
                 "alliance",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=2",
+                f"--concurrency={os.environ.get('BENCH_WORKER_CONCURRENCY', '2')}",
             ],
         )
 
