@@ -206,6 +206,7 @@ def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dic
     gendered = {key: str(label) for key, label in GENDERED_FUNCTIONS.items()}
     levels = {value: str(label) for value, label in Signature.Verification.choices}
     anonymous = str(_("Signataire anonymisé·e"))
+    paris = timezone.get_current_timezone()  # looked up once: a context-local read per row
     values = (
         signatures.prefetch_related(None).annotate(**membership).values(*_ROW_FIELDS, *membership)
     )
@@ -232,6 +233,6 @@ def public_rows(signatures: QuerySet, *, chunk_size: int = 2000) -> Iterator[dic
             "function": function_label,
             "networks": [name for pk, name in networks if row[f"network_{pk}"]],
             "comment": row["comment"],
-            "published_at": timezone.localtime(published).isoformat() if published else None,
+            "published_at": published.astimezone(paris).isoformat() if published else None,
             "verification": levels.get(row["verification"], row["verification"]),
         }

@@ -17,7 +17,7 @@ from declarations.models import Network
 from public.filters import PUBLIC_COLUMNS, public_row, public_rows, published_signatures
 from signatures.models import Signature
 from signatures.text import FORMULA_PREFIXES
-from tests.factories import SignatureFactory, TerritoryFactory, bulk_signatures
+from tests.factories import NetworkFactory, SignatureFactory, TerritoryFactory, bulk_signatures
 
 pytestmark = pytest.mark.django_db
 
@@ -155,16 +155,19 @@ def test_exports_never_hold_contact_details(client, signed_declaration):
 @pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
 def test_exports_never_hold_a_formula(client, declaration, prefix):
     payload = f'{prefix}HYPERLINK("http://evil.example","x")'
-    SignatureFactory(
+    signature = SignatureFactory(
         declaration=declaration,
         status="published",
-        territory=TerritoryFactory(name=payload),
+        territory=TerritoryFactory(
+            name=payload, departement=TerritoryFactory(kind="departement", name=payload)
+        ),
         first_name=payload,
         last_name="Durand",
         function="autre",
         function_other=payload,
         comment=payload,
     )
+    signature.networks.add(NetworkFactory(short_name=payload))
     csv_row = _csv_rows(client, declaration)[1]
     _response, sheet = _xlsx(client, declaration)
     xlsx_row = list(sheet[2])
