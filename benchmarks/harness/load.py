@@ -40,6 +40,8 @@ class Result:
     errors: int = 0  # transport errors and unexpected statuses
     client_cpu: float = 0.0  # CPU seconds used by the load generator
     server_cpu: float = 0.0  # CPU seconds used by the gunicorn workers
+    # CPU seconds of the rest of our stack (worker, beat, sink, PostgreSQL backends)
+    stack_cpu: float = 0.0
     elsewhere_cpu: float = 0.0  # CPU seconds the machine spent on others' work meanwhile
     queries: int | None = None
     note: str = ""
@@ -88,7 +90,7 @@ def wrk(
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     client_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    server_cpu, elsewhere_cpu = meter.stop(client_cpu)
+    server_cpu, stack_cpu, elsewhere_cpu = meter.stop(client_cpu)
     return Result(
         path=label or urlsplit(url).path,
         size=size,
@@ -101,6 +103,7 @@ def wrk(
         errors=report["socket_errors"] + report["bad_status"] + report["timeouts"],
         client_cpu=client_cpu,
         server_cpu=server_cpu,
+        stack_cpu=stack_cpu,
         elsewhere_cpu=elsewhere_cpu,
     )
 
@@ -168,7 +171,7 @@ def python_get(
     latencies = run_threads(clients, job, started + seconds)
     elapsed = time.monotonic() - started
     client_cpu = time.process_time() - cpu_before
-    server_cpu, elsewhere_cpu = meter.stop(client_cpu)
+    server_cpu, stack_cpu, elsewhere_cpu = meter.stop(client_cpu)
     return Result(
         path=label,
         size=None,
@@ -181,5 +184,6 @@ def python_get(
         errors=len(errors),
         client_cpu=client_cpu,
         server_cpu=server_cpu,
+        stack_cpu=stack_cpu,
         elsewhere_cpu=elsewhere_cpu,
     )

@@ -77,9 +77,9 @@ class CpuMeter:
             machine_busy_seconds(),
         )
 
-    def stop(self, client_cpu: float) -> tuple[float, float]:
-        """(server CPU seconds, CPU seconds spent elsewhere)."""
+    def stop(self, client_cpu: float) -> tuple[float, float, float]:
+        """(server CPU seconds, the rest of our stack's, CPU seconds spent elsewhere)."""
         server, stack, busy = (
             end - start for end, start in zip(self._read(), self._start, strict=True)
         )
-        return server, max(0.0, busy - server - stack - client_cpu)
+        return server, stack, max(0.0, busy - server - stack - client_cpu)

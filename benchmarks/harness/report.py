@@ -20,8 +20,8 @@ def _share(result: Result, bare: dict[int, float]) -> str:
 def main_table(results: list[Result], bare: dict[int, float], bare_mw: dict[int, float]):
     lines = [
         "| path | size | clients | req/s | p50 ms | p95 ms | vs bare | vs bare + mw "
-        "| queries | elsewhere | notes |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| queries | rest of stack | elsewhere | notes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         size = "—" if r.size is None else f"{r.size:,}"
@@ -34,7 +34,7 @@ def main_table(results: list[Result], bare: dict[int, float], bare_mw: dict[int,
         lines.append(
             f"| {r.path} | {size} | {r.clients} | {r.rps:,.1f} | {p50} "
             f"| {p95} | {_share(r, bare)} | {_share(r, bare_mw)} | {queries} "
-            f"| {r.elsewhere_cpu / r.seconds:.1f} | {notes} |"
+            f"| {r.stack_cpu / r.seconds:.1f} | {r.elsewhere_cpu / r.seconds:.1f} | {notes} |"
         )
     return lines
 

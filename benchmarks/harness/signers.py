@@ -172,7 +172,7 @@ class Signers:
         latencies = run_threads(clients, post_next, started + 3600)
         elapsed = time.monotonic() - started
         client_cpu = time.process_time() - cpu_before
-        server_cpu, elsewhere_cpu = meter.stop(client_cpu)
+        server_cpu, stack_cpu, elsewhere_cpu = meter.stop(client_cpu)
         refusals = self.refusals[refused_before:]
         return Result(
             path="sign POST",
@@ -186,6 +186,7 @@ class Signers:
             errors=len(refusals),
             client_cpu=client_cpu,
             server_cpu=server_cpu,
+            stack_cpu=stack_cpu,
             elsewhere_cpu=elsewhere_cpu,
             note=refusals[0] if refusals else "",
             extra={"forms": len(forms)},
