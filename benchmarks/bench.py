@@ -221,7 +221,7 @@ class Bench:
             _wait_for_emails(set(signers.accepted[accepted_before:]), timeout=180)
             time.sleep(1)  # the last flags task, queued with the last email
             if result.requests:
-                self.signature_cpu.append(_cpu_per_signature(before, result))
+                self.signature_cpu.append(_signature_cpu_row(before, result))
             self.results.append(result)
             _print(result)
         accepted = set(signers.accepted)
@@ -289,19 +289,13 @@ class Bench:
         before = _cpu_snapshot()
         arrivals = _wait_for_emails(accepted, timeout=300)
         first, last = arrivals[0], arrivals[-1]
-        sent_meanwhile = load.Result("emails", 0, 0, len(arrivals) - 1, last - first, 0.0, 0.0)
+        cpu = _cpu_ms_each(before, max(1, len(arrivals) - 1))
         self.facts["emails"] = {
             "sent": len(arrivals),
             "asked": len(accepted),
             "worker_start_to_first_s": round(first - started, 2),
             "per_second": round((len(arrivals) - 1) / (last - first), 1) if last > first else 0,
-            "cpu_ms_per_email": dict(
-                zip(
-                    (*CPU_GROUPS, "load generator", "total", "ceiling /s"),
-                    _cpu_per_signature(before, sent_meanwhile)[3:-1],
-                    strict=True,
-                )
-            ),
+            "cpu_ms_per_email": {name: round(ms, 1) for name, ms in cpu.items()},
         }
         print(f"   emails: {self.facts['emails']}")
         data.clear_bench_signatures(declaration)
@@ -331,27 +325,32 @@ def _cpu_snapshot() -> dict[str, dict[int, float]]:
     return {group: procs.cpu_by_pid(members) for group, members in pids.items()}
 
 
-def _cpu_per_signature(before: dict, result: load.Result) -> list:
-    """CPU ms per accepted signature, from the first POST to the last email, by group.
-
-    A process that started meanwhile (a new PostgreSQL backend) counts from zero."""
+def _cpu_ms_each(before: dict, count: int, client_cpu: float = 0.0) -> dict[str, float]:
+    """CPU ms per item (a signature, an email) since `before`, by group, with the total and
+    what the machine's cores could do at that cost. A process that started meanwhile (a new
+    PostgreSQL backend) counts from zero."""
     after = _cpu_snapshot()
-    per = {
+    each = {
         group: 1000
         * sum(seconds - before[group].get(pid, 0.0) for pid, seconds in after[group].items())
-        / result.requests
+        / count
         for group in CPU_GROUPS
     }
-    per["load generator"] = 1000 * result.client_cpu / result.requests
-    total = sum(per.values())
-    cores = os.cpu_count() or 1
+    each["load generator"] = 1000 * client_cpu / count
+    each["total"] = sum(each.values())
+    each["ceiling /s"] = 1000 * (os.cpu_count() or 1) / each["total"]
+    return each
+
+
+def _signature_cpu_row(before: dict, result: load.Result) -> list:
+    """A row of the "CPU per signature" table: from the first POST to the last email."""
+    each = _cpu_ms_each(before, result.requests, result.client_cpu)
     return [
         f"{result.size:,}",
         result.clients,
         result.requests,
-        *(f"{per[group]:.1f}" for group in (*CPU_GROUPS, "load generator")),
-        f"{total:.1f}",
-        f"{1000 * cores / total:,.0f}",
+        *(f"{each[group]:.1f}" for group in (*CPU_GROUPS, "load generator", "total")),
+        f"{each['ceiling /s']:,.0f}",
         f"{result.rps:,.1f}",
     ]
 

@@ -290,30 +290,21 @@ def signatory_csv(request, slug):
 EXPORT_CACHE_SECONDS = 3600  # a newer version makes a new key; this only frees memory
 
 
-# Columns whose text comes from people (signatories, moderators, the referential's names):
-# the others are our own labels, digits and dates, which never start with a formula sign.
-_TYPED_COLUMNS = {
-    "territory",
-    "code",
-    "departement",
-    "region",
-    "signatory",
-    "function",
-    "networks",
-    "comment",
-}
+# Columns whose values are ours (labels, digits, dates), which never start with a formula
+# sign; every other column, and any column added later, is escaped.
+_OWN_COLUMNS = {"kind", "siren", "population", "published_at", "verification"}
 
 
 def _csv_lines(rows):
     writer = csv.writer(_Echo(), delimiter=";")
     keys = [key for key, _label in PUBLIC_COLUMNS]
-    typed = [key for key in keys if key in _TYPED_COLUMNS]
+    escaped = [key for key in keys if key not in _OWN_COLUMNS]
     yield "\ufeff"
     yield writer.writerow([str(label) for _key, label in PUBLIC_COLUMNS])
     for row in rows:
         row["networks"] = ", ".join(row["networks"])
         # A name or comment starting with "=" must stay text in a spreadsheet.
-        for key in typed:
+        for key in escaped:
             row[key] = spreadsheet_safe(row[key])
         yield writer.writerow([row[key] for key in keys])
 

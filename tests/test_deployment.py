@@ -1,12 +1,11 @@
 """docker-compose.yml cannot be run here (no Docker engine), so it is read and checked."""
 
-import os
-import secrets
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from tests.processes import production_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,14 +59,7 @@ def test_dockerfile_builds_assets_and_runs_unprivileged():
 
 def test_gunicorn_configuration_loads_the_application_as_the_image_runs_it():
     """The command of the Dockerfile, checked by gunicorn itself with production settings."""
-    unwanted = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env = {k: v for k, v in os.environ.items() if k not in unwanted} | {
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "alliance.example.org",
-        "SITE_URL": "https://alliance.example.org",
-    }
-    result = subprocess.run(  # noqa: S603 - our own gunicorn and configuration
+    result = run(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--print-config",
@@ -75,12 +67,7 @@ def test_gunicorn_configuration_loads_the_application_as_the_image_runs_it():
             "gunicorn.conf.py",
             "alliance.wsgi:application",
         ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        **production_env(),
     )
     assert result.returncode == 0, result.stderr
     resolved = {}

@@ -1,27 +1,13 @@
 """Production settings, checked in a fresh interpreter as a deployment would load them."""
 
-import os
-import secrets
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.processes import production_env, run
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # As a deployment would: no test-only variables (the browser tests set one).
-    unwanted = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    clean = {k: v for k, v in os.environ.items() if k not in unwanted}
-    return subprocess.run(  # noqa: S603 - fixed interpreter and arguments
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run([sys.executable, "manage.py", *args], **env)
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -31,16 +17,7 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_settings_pass_the_deployment_checklist():
-    result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="alliance.example.org",
-        SITE_URL="https://alliance.example.org",
-    )
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
