@@ -216,6 +216,9 @@ class Stack:
         for service in [*self.webs, *self.workers, self.beat, self.redis]:
             if service is not None:
                 service.stop()
+        if os.environ.get("STACK_KEEP_LOGS"):
+            print(f"stack logs kept in {self.dir}")
+            return
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

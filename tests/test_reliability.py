@@ -7,10 +7,12 @@ heartbeat run on their production periods, so these tests take about a minute
 each: they measure the delays the issue sets (an email within 60 s).
 """
 
+import random
 import signal
 import time
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
@@ -127,3 +129,55 @@ def test_an_email_refused_for_a_while_by_the_smtp_server_is_delivered_once(stack
     signature = Signature.objects.get(email="maire@smtp-capricieux.fr")
     assert signature.confirmation_send_count == 1
     assert signature.confirmation_retry_at is None
+
+
+def test_a_redis_restart_during_a_send_leaves_the_worker_serving(stack, sink):
+    """The email in flight when Redis restarts arrives, and the worker takes new work after."""
+    first = TerritoryFactory(name="Commune de l'envoi interrompu")
+    second = TerritoryFactory(name="Commune d'après la panne")
+    browser = Browser(f"http://127.0.0.1:{stack.webs[0].port}", ip="10.1.0.4")
+    sink.delay_seconds = 6  # the restart lands inside the SMTP conversation
+
+    assert browser.sign(SLUG, _fields(first, "maire@envoi-interrompu.fr")) == 302
+    assert wait_until(sink.data_started.is_set, timeout=30), stack.workers[0].log()[-3000:]
+    stack.redis.stop()
+    time.sleep(1)
+    stack.redis.start()
+    sink.delay_seconds = 0
+
+    assert wait_until(lambda: _messages_to(sink, "maire@envoi-interrompu.fr"), timeout=90), (
+        stack.workers[0].log()[-5000:]
+    )
+    assert stack.workers[0].running, stack.workers[0].log()[-5000:]
+    assert browser.sign(SLUG, _fields(second, "maire@apres-la-panne.fr")) == 302
+    assert wait_until(lambda: _messages_to(sink, "maire@apres-la-panne.fr"), timeout=20), (
+        stack.workers[0].log()[-5000:]
+    )
+
+
+def test_the_worker_survives_redis_restarts_while_tasks_run(stack, sink):
+    """Restarts land at varied moments of the worker's work; it must reconnect every time.
+
+    Celery 5.7.0 died here within about twenty restarts (an AttributeError while
+    closing the lost connection): the process must stay up, not rely on a supervisor.
+    """
+    producer = Celery(broker=stack.redis_url)
+    producer.conf.broker_connection_timeout = 1
+    moments = random.Random(15)  # the same sequence on every run
+    for _restart in range(15):
+        for _task in range(10):
+            producer.send_task("alliance.heartbeat")
+            producer.send_task("signatures.refresh_all_stats")
+        time.sleep(moments.uniform(0, 0.5))
+        stack.redis.stop()
+        time.sleep(moments.uniform(0, 1.0))
+        stack.redis.start()
+        time.sleep(moments.uniform(0.5, 2.0))
+        assert stack.workers[0].running, stack.workers[0].log()[-5000:]
+
+    territory = TerritoryFactory(name="Commune des redémarrages")
+    browser = Browser(f"http://127.0.0.1:{stack.webs[0].port}", ip="10.1.0.5")
+    assert browser.sign(SLUG, _fields(territory, "maire@redemarrages.fr")) == 302
+    assert wait_until(lambda: _messages_to(sink, "maire@redemarrages.fr"), timeout=30), (
+        stack.workers[0].log()[-5000:]
+    )
