@@ -28,7 +28,6 @@ WORKER_STALE_AFTER = datetime.timedelta(seconds=30)
 # An email still unsent this long after it was asked for means emails are not going out
 # (the sweeper re-queues lost ones after 30 s, a worker sends one in well under a second).
 EMAIL_STUCK_AFTER = datetime.timedelta(seconds=120)
-CELERY_QUEUE = "celery"
 
 
 def check_database() -> dict:
@@ -58,19 +57,19 @@ def _uses_broker() -> bool:
 
 
 def check_broker() -> dict:
-    """The broker is only used when tasks are not run eagerly; reports the queue's length."""
+    """The broker is only used when tasks are not run eagerly; reports each queue's length."""
     if not _uses_broker():
         return {"status": NOT_CONFIGURED}
     client = redis.Redis.from_url(
         settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
     )
     try:
-        queued = client.llen(CELERY_QUEUE)
+        queued = {queue.name: client.llen(queue.name) for queue in settings.CELERY_TASK_QUEUES}
     except redis.RedisError as exc:
         return {"status": ERROR, "error": exc.__class__.__name__}
     finally:
         client.close()
-    return {"status": OK, "queued_tasks": queued}
+    return {"status": OK, "queued_tasks": sum(queued.values()), "queues": queued}
 
 
 def check_worker() -> dict:

@@ -10,6 +10,7 @@ The data every app's tests share: `declaration` (and `declaration_with_goal`),
 what happens elsewhere meanwhile: `wait_for`, `run_concurrently`, `confirmation_path`.
 """
 
+import contextlib
 import datetime
 import importlib
 import os
@@ -83,9 +84,12 @@ def _celery_eager(request):
     """Run tasks in-process unless the test asked for a real worker."""
     eager = request.node.get_closest_marker("celery_worker") is None
     previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = eager
+    # The app reads Django's settings under the CELERY namespace: the prefixed key is
+    # the one it looks up first.
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
+    assert celery_app.conf.task_always_eager is eager
     yield
-    celery_app.conf.task_always_eager = previous
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 @pytest.fixture
@@ -101,15 +105,19 @@ def migration_data(transactional_db):
         getattr(importlib.import_module(module), function)(apps, None)
 
 
-@pytest.fixture
-def celery_worker(migration_data):
+@contextlib.contextmanager
+def running_worker(pool: str = "threads", concurrency: int = 2):
     """A real Celery worker, in a thread of this process, consuming from Redis.
 
     It shares the test database (committed data only, hence a transactional
     database) and the Redis broker named by REDIS_URL.
     """
     with start_worker(
-        celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
+        celery_app,
+        pool=pool,
+        concurrency=concurrency,
+        perform_ping_check=False,
+        loglevel="WARNING",
     ) as worker:
         yield worker
     # Its threads keep their database connections between tasks, as a worker process
@@ -120,6 +128,13 @@ def celery_worker(migration_data):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+@pytest.fixture
+def celery_worker(migration_data):
+    """A real worker (running_worker) for the whole test."""
+    with running_worker() as worker:
+        yield worker
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,9 @@ from django.db import OperationalError, connection
 from alliance.celery import app
 from alliance.models import WorkerHeartbeat
 from alliance.tasks import heartbeat
-from tests.conftest import wait_for
+from signatures.tasks import refresh_signature_proof
+from tests.conftest import running_worker, wait_for
+from tests.factories import SignatureFactory
 
 
 @pytest.mark.celery_worker
@@ -93,3 +95,31 @@ def test_a_connection_closed_during_a_task_is_dropped_after_it(worker_fixup):
         _run_as_a_worker_does(worker_fixup, closed_under_the_task)
     assert connection.connection is None
     _run_as_a_worker_does(worker_fixup, _select_one)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_takes_what_people_wait_for_before_the_flags(migration_data):
+    """Flags go to the "deferred" queue, read only once "celery" is empty."""
+    signatures = SignatureFactory.create_batch(3)
+    app.control.purge()
+    with app.connection_for_write() as broker:
+        client = broker.default_channel.client
+        for signature in signatures:
+            refresh_signature_proof.delay(signature.pk)
+        heartbeat.delay()
+        assert client.llen("deferred") == 3
+        assert client.llen("celery") == 1
+
+    started = []
+
+    def record(sender=None, **_kwargs):
+        started.append(sender.name)
+
+    signals.task_prerun.connect(record)
+    try:
+        with running_worker(pool="solo", concurrency=1):  # one task at a time, in order
+            wait_for(lambda: len(started) == 4, timeout=20)
+    finally:
+        signals.task_prerun.disconnect(record)
+    assert started == ["alliance.heartbeat"] + ["signatures.refresh_proof"] * 3

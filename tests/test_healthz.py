@@ -46,7 +46,9 @@ def test_healthz_is_green_with_real_redis_a_worker_and_smtp(client, settings, sm
     assert body["status"] == "ok"
     assert body["components"]["cache"] == {"status": "ok", "backend": "redis"}
     assert body["components"]["broker"]["status"] == "ok"
-    assert isinstance(body["components"]["broker"]["queued_tasks"], int)
+    broker = body["components"]["broker"]
+    assert set(broker["queues"]) == {"celery", "deferred"}
+    assert broker["queued_tasks"] == sum(broker["queues"].values())
     assert body["components"]["worker"]["status"] == "ok"
     assert body["components"]["smtp"] == {"status": "ok", "code": 250}
 
