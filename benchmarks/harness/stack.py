@@ -80,6 +80,14 @@ class BenchStack:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         redis.Redis.from_url(self.redis_url).flushdb()
 
+    def tasks_waiting(self) -> int:
+        """Messages queued or taken but not yet done (acks come after the task: acks_late)."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return client.llen("celery") + client.llen("deferred") + client.hlen("unacked")
+        finally:
+            client.close()
+
     def analyze(self) -> float:
         """VACUUM ANALYZE after a bulk load, as autovacuum would have done in the weeks the
         rows took to arrive: without it the planner thinks the tables are empty."""
