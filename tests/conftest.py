@@ -106,11 +106,14 @@ def migration_data(transactional_db):
 
 
 @contextlib.contextmanager
-def running_worker(pool: str = "threads", concurrency: int = 2):
+def running_worker(pool: str = "solo", concurrency: int = 1):
     """A real Celery worker, in a thread of this process, consuming from Redis.
 
     It shares the test database (committed data only, hence a transactional
-    database) and the Redis broker named by REDIS_URL.
+    database) and the Redis broker named by REDIS_URL. The solo pool runs one task
+    at a time in the worker's thread, as each prefork child does in production;
+    Celery 5.6's thread pool, once its threads are busy, resumes reading the queue
+    only at the loop's next timer (up to 10 s later).
     """
     with start_worker(
         celery_app,
