@@ -219,7 +219,7 @@ class Bench:
             result.queries = queries
             # What each signature costs all of the stack, its email and tasks included.
             _wait_for_emails(set(signers.accepted[accepted_before:]), timeout=180)
-            time.sleep(1)  # the last flags task, queued with the last email
+            _wait_for_tasks()  # the flags, in the "deferred" queue behind the emails
             if result.requests:
                 self.signature_cpu.append(_signature_cpu_row(before, result))
             self.results.append(result)
@@ -290,11 +290,8 @@ class Bench:
         arrivals = _wait_for_emails(accepted, timeout=300)
         first, last = arrivals[0], arrivals[-1]
         cpu = _cpu_ms_each(before, max(1, len(arrivals) - 1))
-        # The signatures' flags wait in the "deferred" queue behind the emails: the backlog
-        # is done once both queues are empty and nothing is left unacknowledged.
-        deadline = time.monotonic() + 300
-        while STACK.tasks_waiting() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # The signatures' flags wait in the "deferred" queue behind the emails.
+        _wait_for_tasks()
         drained = time.time()
         cpu_all = _cpu_ms_each(before, max(1, len(arrivals) - 1))
         self.facts["emails"] = {
@@ -423,6 +420,14 @@ def _wait_for_emails(addresses: set[str], timeout: float) -> list[float]:
         if len(arrived) == len(addresses) or time.monotonic() > deadline:
             return sorted(arrived.values())
         time.sleep(0.5)
+
+
+def _wait_for_tasks(timeout: float = 300) -> None:
+    """Until both queues are empty and nothing is left unacknowledged: before counting a
+    run's CPU, and before deleting its signatures under a task still flagging them."""
+    deadline = time.monotonic() + timeout
+    while STACK.tasks_waiting() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _renamed(result: load.Result, label: str) -> load.Result:
