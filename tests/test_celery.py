@@ -118,7 +118,7 @@ def test_the_worker_takes_what_people_wait_for_before_the_flags(migration_data):
 
     signals.task_prerun.connect(record)
     try:
-        with running_worker(pool="solo", concurrency=1):  # one task at a time, in order
+        with running_worker():  # the solo pool: one task at a time, in order
             wait_for(lambda: len(started) == 4, timeout=20)
     finally:
         signals.task_prerun.disconnect(record)

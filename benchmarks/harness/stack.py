@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import redis
+from django.conf import settings  # lazy: bench.py configures Django before measuring
 
 from tests.smtp_sink import free_port
 from tests.stack import Service
@@ -84,7 +85,8 @@ class BenchStack:
         """Messages queued or taken but not yet done (acks come after the task: acks_late)."""
         client = redis.Redis.from_url(self.redis_url)
         try:
-            return client.llen("celery") + client.llen("deferred") + client.hlen("unacked")
+            queued = sum(client.llen(queue.name) for queue in settings.CELERY_TASK_QUEUES)
+            return queued + client.hlen("unacked")
         finally:
             client.close()
 
