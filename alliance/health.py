@@ -11,7 +11,8 @@ import smtplib
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
@@ -41,7 +42,7 @@ def check_database() -> dict:
 
 
 def check_cache() -> dict:
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 2)[-2]
+    backend = "redis" if isinstance(caches["default"], RedisCache) else "locmem"
     try:
         cache.set("healthz", "1", timeout=10)
         if cache.get("healthz") != "1":

@@ -167,7 +167,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "alliance.cache.RedisCache",  # Django's, sharing its clients
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "alliance",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -331,8 +331,9 @@ STORAGES = {
 
 # Rate limits count in the default cache: Redis in production, shared by every
 # web process. django-ratelimit only knows django-redis by name (W001), but Django's
-# own RedisCache gives it the atomic add/incr it needs. Without REDIS_URL the
-# local-memory cache counts per process, enough for development (E003).
+# own RedisCache (alliance.cache subclasses it) gives it the atomic add/incr it needs.
+# Without REDIS_URL the local-memory cache counts per process, enough for development
+# (E003).
 SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.W001",
     # CSRF protection is on, through alliance.csrf.SiteCsrfViewMiddleware, a subclass of

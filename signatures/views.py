@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from alliance.proxies import client_ip
-from alliance.resilience import over_limit, retry_once_on_database_restart
+from alliance.resilience import count_request, over_limit, retry_once_on_database_restart
 from declarations.models import Declaration
 from territories.models import Territory
 from territories.normalize import normalize
@@ -32,11 +32,12 @@ from .forms import (
 )
 from .models import CONFIRMATION_VALID_DAYS, Correction, Signature
 
-# Per IP. Past SIGN_RATE a submission is kept silently as suspect (a town hall
-# behind one address may sign for a few bodies, a script for hundreds); past
-# SIGN_HARD_RATE it is refused before anything is validated or rendered.
-SIGN_RATE = "20/h"
-SIGN_HARD_RATE = "60/h"
+# Per IP and hour. Past SIGN_PER_HOUR a submission is kept silently as suspect (a town
+# hall behind one address may sign for a few bodies, a script for hundreds); past
+# SIGN_HARD_PER_HOUR it is refused before anything is validated or rendered. One
+# counter serves both.
+SIGN_PER_HOUR = 20
+SIGN_HARD_PER_HOUR = 60
 RESEND_RATE = "10/h"
 CONTEST_RATE = "5/h"
 # Sent this soon after the form was served, nobody has filled it: a script posting
@@ -74,13 +75,14 @@ def sign(request, slug):
     status = 200
     if form.is_bound:
         # Only real submissions count: searching without JavaScript is free.
-        if over_limit(request, "sign-hard", SIGN_HARD_RATE):
+        sent = count_request(request, "sign", f"{SIGN_HARD_PER_HOUR}/h")
+        if sent > SIGN_HARD_PER_HOUR:
             return HttpResponse(
                 _("Trop de signatures envoyées depuis votre connexion. Réessayez dans une heure."),
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
-        is_over_limit = over_limit(request, "sign", SIGN_RATE)
+        is_over_limit = sent > SIGN_PER_HOUR
         if form.is_valid():
             response = _record_signature(request, declaration, form, over_limit=is_over_limit)
             if response:
@@ -157,7 +159,8 @@ def _suspect_reason(form, *, over_limit: bool) -> str:
     if form.is_spam:
         return _("champ piège rempli (robot)")
     if over_limit:
-        return _("plus de %(rate)s signatures depuis cette adresse IP") % {"rate": SIGN_RATE}
+        rate = f"{SIGN_PER_HOUR}/h"
+        return _("plus de %(rate)s signatures depuis cette adresse IP") % {"rate": rate}
     seconds = form.elapsed_seconds()
     if seconds is None:
         return _("envoyé sans passer par le formulaire du site")

@@ -100,7 +100,7 @@ def test_healthz_goes_red_when_the_smtp_server_is_down(client, settings):
 def test_healthz_goes_red_when_redis_is_unreachable(client):
     redis_cache = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "alliance.cache.RedisCache",
             "LOCATION": UNREACHABLE,
             "OPTIONS": {"socket_connect_timeout": 1},
         }

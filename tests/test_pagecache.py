@@ -174,7 +174,7 @@ def test_not_found_is_never_cached(app, declaration):
 def test_cache_unreachable_falls_back_to_django(app, signed_declaration, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "alliance.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

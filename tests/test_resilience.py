@@ -15,7 +15,7 @@ from tests.factories import SignatureFactory, signature_form_data
 
 UNREACHABLE_CACHE = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "alliance.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
@@ -39,7 +39,7 @@ def test_signing_while_the_cache_is_down_saves_the_signature(
     assert response["Location"] == reverse("signatures:check_inbox", args=[declaration.slug])
     assert Signature.objects.get().status == Signature.Status.PENDING
     assert len(mailoutbox) == 1
-    assert fail_open.count >= before + 2  # both rate limits let it through, counted
+    assert fail_open.count >= before + 1  # the rate limit let it through, counted
 
 
 @pytest.mark.django_db
