@@ -24,13 +24,6 @@ from django.views.decorators.http import require_http_methods
 from django_otp.decorators import otp_required
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from two_factor.utils import default_device
-from two_factor.views import (
-    DisableView,
-    LoginView,
-    ProfileView,
-    QRGeneratorView,
-    SetupView,
-)
 
 RECOVERY_CODE_COUNT = 10
 # Session keys: codes waiting to be shown once, and where to go after enrolment.
@@ -73,17 +66,6 @@ def issue_recovery_codes(*, user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-class EnrolmentView(SetupView):
-    """The library's enrolment wizard, ending on the page that shows the recovery codes."""
-
-    def done(self, form_list, **kwargs) -> HttpResponse:
-        super().done(form_list, **kwargs)  # saves the TOTP device, verifies this session
-        self.request.session[_FRESH_CODES] = issue_recovery_codes(user=self.request.user)
-        if next_url := self.get_redirect_url():  # checked against the allowed hosts
-            self.request.session[_NEXT] = next_url
-        return redirect("two_factor:setup_complete")
-
-
 @never_cache
 @otp_required
 def enrolment_complete(request: HttpRequest) -> HttpResponse:
@@ -110,13 +92,26 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "two_factor/core/backup_tokens.html", context)
 
 
+def _wizard(name: str):
+    """The library's view `name` (alliance/twofactor_wizards.py), imported at its first
+    request: those views bring qrcode, Pillow and django-formtools, which every web
+    process would otherwise carry for pages that only staff open, and rarely."""
+
+    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        from . import twofactor_wizards  # noqa: PLC0415
+
+        return getattr(twofactor_wizards, name)(request, *args, **kwargs)
+
+    return view
+
+
 # Included under the "two_factor" namespace, whose URL names the library's views use.
 urls = [
-    path("connexion/", LoginView.as_view(), name="login"),
-    path("double-authentification/", ProfileView.as_view(), name="profile"),
-    path("double-authentification/activer/", EnrolmentView.as_view(), name="setup"),
-    path("double-authentification/qrcode/", QRGeneratorView.as_view(), name="qr"),
+    path("connexion/", _wizard("login"), name="login"),
+    path("double-authentification/", _wizard("profile"), name="profile"),
+    path("double-authentification/activer/", _wizard("setup"), name="setup"),
+    path("double-authentification/qrcode/", _wizard("qr"), name="qr"),
     path("double-authentification/activee/", enrolment_complete, name="setup_complete"),
     path("double-authentification/codes-de-secours/", recovery_codes, name="backup_tokens"),
-    path("double-authentification/desactiver/", DisableView.as_view(), name="disable"),
+    path("double-authentification/desactiver/", _wizard("disable"), name="disable"),
 ]

@@ -8,7 +8,6 @@ import csv
 import datetime
 import hashlib
 import html
-import tempfile
 
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -26,9 +25,6 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from alliance.pagecache import cached_with_counts
 from alliance.resilience import cache_or_none, write_cache_quietly
@@ -315,45 +311,17 @@ XLSX_WIDTHS = {"A": 34, "B": 22, "E": 20, "F": 24, "H": 26, "I": 20, "J": 20, "K
 
 @require_safe
 def signatory_xlsx(request, slug):
-    """The public list as an Excel workbook: the CSV's columns and filters, typed cells.
+    """The public list as an Excel workbook: the CSV's columns and filters, typed cells,
+    sent once complete (a zip cannot be streamed row by row)."""
+    from . import spreadsheet  # noqa: PLC0415 - openpyxl, 18 MiB, only for this download
 
-    openpyxl's write-only mode keeps one row in memory at a time and spools the
-    sheet to disk; the file is sent once complete (a zip cannot be streamed row
-    by row). The publication date is a real date, in Paris time.
-    """
     declaration, rows = _export(request, slug)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Signataires"))
-    sheet.freeze_panes = "A2"
-    for column, width in XLSX_WIDTHS.items():
-        sheet.column_dimensions[column].width = width
-    header = []
-    for _key, label in PUBLIC_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=str(label))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        row["networks"] = ", ".join(row["networks"])
-        if row["published_at"]:
-            published = datetime.datetime.fromisoformat(row["published_at"])
-            row["published_at"] = _date_cell(sheet, published.replace(tzinfo=None))
-        sheet.append([spreadsheet_safe(row[key]) for key, _label in PUBLIC_COLUMNS])
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    workbook.save(spool)
-    spool.seek(0)
     return FileResponse(
-        spool,
+        spreadsheet.signatory_workbook(rows, _("Signataires"), PUBLIC_COLUMNS, XLSX_WIDTHS),
         as_attachment=True,
         filename=_export_name(declaration, "xlsx"),
         content_type=XLSX_TYPE,
     )
-
-
-def _date_cell(sheet, moment: datetime.datetime) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=moment)
-    cell.number_format = "dd/mm/yyyy hh:mm"
-    return cell
 
 
 @require_safe

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alliance.resilience import DATABASE_RESTART_ERRORS
 
-from . import delivery, flags, social_image, stats
+from . import delivery, flags, stats
 from .models import ModerationEvent, Signature
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,8 @@ def _queue_stale_social_images() -> None:
     One query when nothing changed; the periodic refresh also catches a
     picture whose drawing failed or was lost.
     """
+    from . import social_image  # noqa: PLC0415 - Pillow, which web processes need not load
+
     for declaration_id in social_image.stale_social_images():
         render_social_image.delay(declaration_id)
 
@@ -182,6 +184,8 @@ def _queue_stale_social_images() -> None:
     max_retries=5,
 )
 def render_social_image(declaration_id: int) -> None:
+    from . import social_image  # noqa: PLC0415 - as above
+
     social_image.render_social_image(declaration_id=declaration_id)
 
 

@@ -191,8 +191,12 @@ def test_staff_without_the_moderation_permission_gets_no_actions(client):
 def test_export_needs_the_permission(moderator_client, moderator):
     export = reverse("admin:signatures_signature_export")
     assert moderator_client.get(export).status_code == 403
+    assert export not in moderator_client.get(SIGNATURES).content.decode()
     moderator.user_permissions.add(Permission.objects.get(codename="export_signature"))
     assert moderator_client.get(export).status_code == 200
+    # The changelist links to it, keeping its filters.
+    page = moderator_client.get(SIGNATURES + "?status__exact=published").content.decode()
+    assert f'href="{export}?status__exact=published"' in page
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
