@@ -209,7 +209,7 @@ CELERY_TASK_QUEUES = [
     Queue("celery", routing_key="celery"),
     Queue("deferred", routing_key="deferred"),
 ]
-CELERY_TASK_ROUTES = {"signatures.refresh_proof": {"queue": "deferred"}}
+CELERY_TASK_ROUTES = {"signatures.refresh_due_proofs": {"queue": "deferred"}}
 # With Redis down, queueing an email must fail fast (the row is saved, the sweeper
 # sends it later), not hold the visitor's request for seconds.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -231,6 +231,9 @@ CELERY_BEAT_SCHEDULE = {
     # A published signature must show in the counts within 10 s; publishing also
     # queues a refresh, this catches anything else. Unchanged data costs one query.
     "refresh-signature-stats": {"task": "signatures.refresh_all_stats", "schedule": 5.0},
+    # New signatures' flags: signing queues a run itself; this catches a run lost with
+    # a worker or not queued while Redis was down. Nothing due costs one indexed query.
+    "refresh-due-proofs": {"task": "signatures.refresh_due_proofs", "schedule": 60.0},
     # Retention periods count in days: hourly keeps each within an hour of its term,
     # and a run with nothing to erase costs a few indexed queries.
     "apply-retention": {"task": "signatures.apply_retention", "schedule": 3600.0},

@@ -7,6 +7,7 @@ Computed when a signature is submitted and again when it is confirmed (the
 import datetime
 
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from territories.models import Territory, TerritoryDomain
@@ -196,8 +197,8 @@ def verification_level(signature: Signature) -> str:
 def refresh_proof(signature: Signature) -> None:
     """Recompute what tells moderators and the public how the signature is proven.
 
-    Side effects: stores the flags (refresh_flags) and the verification
-    level (verification_level); a ProConnect-verified signature teaches
+    Side effects: stores the flags (refresh_flags), the verification level
+    (verification_level) and `proof_refreshed_at`; a ProConnect-verified signature teaches
     the territory its email domain (TerritoryDomain, unless webmail or already
     known for another territory), so later signatures from it rank "official
     domain".
@@ -216,7 +217,7 @@ def refresh_proof(signature: Signature) -> None:
             },
         )
     refresh_flags(signature)
-    level = verification_level(signature)
-    if level != signature.verification:
-        signature.verification = level
-        Signature.objects.filter(pk=signature.pk).update(verification=level)
+    signature.verification = verification_level(signature)
+    Signature.objects.filter(pk=signature.pk).update(
+        verification=signature.verification, proof_refreshed_at=Now()
+    )

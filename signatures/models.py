@@ -112,6 +112,10 @@ class SignatureQuerySet(models.QuerySet):
     def for_territory(self, declaration, territory):
         return self.filter(declaration=declaration, territory=territory)
 
+    def proof_due(self):
+        """Signatures whose flags and verification level were never computed."""
+        return self.filter(proof_refreshed_at__isnull=True)
+
     def pending_for(self, email: str):
         """Pending signatures made with this address, whatever its case."""
         return self.pending().filter(email__iexact=email)
@@ -280,6 +284,12 @@ class Signature(models.Model):
         default=Verification.EMAIL,
         db_index=True,
     )
+    # When refresh_proof last computed the flags and the verification level. Empty on a
+    # new signature until the worker gets to it (tasks.refresh_due_proofs), a moment
+    # after signing: the partial index below finds those.
+    proof_refreshed_at = models.DateTimeField(
+        _("signaux calculés le"), null=True, blank=True, editable=False
+    )
     # A council deliberation or mandate (PDF), stored outside any public URL; shown to
     # moderators, and linked publicly only once a moderator marks it public.
     deliberation = models.FileField(
@@ -379,7 +389,14 @@ class Signature(models.Model):
                 condition=Q(consents_to_publication=True), name="signature_consents_to_publication"
             ),
         ]
-        indexes = [models.Index(fields=["declaration", "status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["declaration", "status", "-published_at"]),
+            models.Index(
+                fields=["id"],
+                condition=Q(proof_refreshed_at__isnull=True),
+                name="signature_proof_due_idx",
+            ),
+        ]
         permissions = [
             ("moderate_signature", _("Peut modérer les signatures")),
             ("export_signature", _("Peut exporter les signatures")),

@@ -28,7 +28,7 @@ from .models import (
     source_hash,
 )
 from .tasks import (
-    refresh_signature_proof,
+    queue_due_proofs,
     refresh_stats,
     send_confirmation_email,
     send_contest_answer,
@@ -144,7 +144,9 @@ def sign_declaration(
     Side effects: creates the pending signature, or updates the pending one the
     same address already made for this territory (a re-submitted form never
     duplicates); creates the described territory when it is not listed (see
-    get_or_create_unlisted_territory); computes its flags; sets
+    get_or_create_unlisted_territory); leaves its flags due (`proof_refreshed_at`
+    empty) and, after commit, has a `signatures.refresh_due_proofs` run queued
+    unless one is waiting (tasks.queue_due_proofs); sets
     `confirmation_queued_at` and, after commit, queues the
     `signatures.send_confirmation_email` task, unless one was queued moments
     ago or the address's email caps are reached (OutgoingEmail.claim).
@@ -183,6 +185,7 @@ def sign_declaration(
         "ip_hash": source_hash(source.ip or ""),  # as save() derives it
         "user_agent": source.user_agent[:300],
         "fill_seconds": signatory.fill_seconds,
+        "proof_refreshed_at": None,  # new data: its flags are due again
     }
     with transaction.atomic():
         if isinstance(territory, UnlistedTerritory):
@@ -237,10 +240,9 @@ def sign_declaration(
                 )
         else:
             # The flags read other signatures (bursts from one domain or address): the
-            # worker computes them a moment after commit, so signing stays a few writes.
-            # Confirming computes them again, so a lost task costs nothing.
-            signature_id = signature.pk
-            transaction.on_commit(lambda: refresh_signature_proof.delay(signature_id), robust=True)
+            # worker computes them a moment after commit, for a burst of signatures at
+            # once, so signing stays a few writes. Confirming computes them again.
+            transaction.on_commit(queue_due_proofs, robust=True)
         if not signature.confirmation_recently_queued(now):
             _queue_confirmation(signature)
     return signature
@@ -259,7 +261,7 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
         signature.networks.add(*networks)
     flags.add_flag(signature, Flag.Code.SUSPECT, reason)
     # As for a person's signature, the other flags after commit: a flood stays cheap.
-    transaction.on_commit(lambda: refresh_signature_proof.delay(signature.pk), robust=True)
+    transaction.on_commit(queue_due_proofs, robust=True)
     return signature
 
 

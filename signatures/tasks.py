@@ -4,10 +4,11 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from alliance.resilience import DATABASE_RESTART_ERRORS
+from alliance.resilience import DATABASE_RESTART_ERRORS, cache_or_none, write_cache_quietly
 
 from . import delivery, flags, stats
 from .models import ModerationEvent, Signature
@@ -192,15 +193,53 @@ def render_social_image(declaration_id: int) -> None:
 # signatures.apply_retention is in retention.py: it calls services, which import this module.
 
 
+# Set while a refresh_due_proofs run is queued and not yet started: signing queues one
+# run for a burst of signatures instead of one task per signature. It expires in case
+# the run is lost; beat's own run every minute covers that time.
+PROOFS_DUE_KEY = "signatures:proofs-due"
+PROOFS_DUE_KEY_SECONDS = 60
+PROOFS_PER_RUN = 500
+
+
+def queue_due_proofs() -> None:
+    """Queue a refresh_due_proofs run unless one is already waiting. Called after a
+    signature is committed; with the cache down it queues one anyway."""
+    if (
+        cache_or_none(
+            lambda: cache.add(PROOFS_DUE_KEY, 1, PROOFS_DUE_KEY_SECONDS), "the proofs-due mark"
+        )
+        is not False
+    ):
+        refresh_due_proofs.delay()
+
+
 @shared_task(
-    name="signatures.refresh_proof",
+    name="signatures.refresh_due_proofs",
     autoretry_for=DATABASE_RESTART_ERRORS,
     retry_backoff=DATABASE_RETRY_SECONDS,
     max_retries=5,
 )
-def refresh_signature_proof(signature_id: int) -> None:
-    """The flags and verification level of a new signature, computed after its commit."""
-    signature = Signature.objects.select_related("territory").filter(pk=signature_id).first()
-    if signature is None:
-        return
-    flags.refresh_proof(signature)
+def refresh_due_proofs() -> int:
+    """Compute the flags and verification level of new signatures; returns how many.
+
+    Queued after signing (queue_due_proofs) and by beat every minute. The mark is
+    cleared before reading: a signature committed after the read queues the next run.
+    At most PROOFS_PER_RUN per run, the rest in a run queued behind, so a flood does
+    not hold a worker process for long. A signature whose refresh fails is logged
+    and marked done (confirming computes its flags again) rather than retried forever.
+    """
+    write_cache_quietly(lambda: cache.delete(PROOFS_DUE_KEY), "the proofs-due mark")
+    due = list(
+        Signature.objects.proof_due().select_related("territory").order_by("pk")[:PROOFS_PER_RUN]
+    )
+    for signature in due:
+        try:
+            flags.refresh_proof(signature)
+        except DATABASE_RESTART_ERRORS:
+            raise
+        except Exception:
+            logger.exception("Flags of signature %s not computed", signature.pk)
+            Signature.objects.filter(pk=signature.pk).update(proof_refreshed_at=timezone.now())
+    if len(due) == PROOFS_PER_RUN:
+        refresh_due_proofs.delay()
+    return len(due)

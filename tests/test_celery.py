@@ -10,7 +10,8 @@ from django.db import OperationalError, connection
 from alliance.celery import app
 from alliance.models import WorkerHeartbeat
 from alliance.tasks import heartbeat
-from signatures.tasks import refresh_signature_proof
+from signatures.models import Signature
+from signatures.tasks import refresh_due_proofs
 from tests.conftest import running_worker, wait_for
 from tests.factories import SignatureFactory
 
@@ -105,11 +106,11 @@ def test_the_worker_takes_what_people_wait_for_before_the_flags(migration_data):
     app.control.purge()
     with app.connection_for_write() as broker:
         client = broker.default_channel.client
-        for signature in signatures:
-            refresh_signature_proof.delay(signature.pk)
+        refresh_due_proofs.delay()
         heartbeat.delay()
-        assert client.llen("deferred") == 3
-        assert client.llen("celery") == 1
+        heartbeat.delay()
+        assert client.llen("deferred") == 1
+        assert client.llen("celery") == 2
 
     started = []
 
@@ -119,7 +120,11 @@ def test_the_worker_takes_what_people_wait_for_before_the_flags(migration_data):
     signals.task_prerun.connect(record)
     try:
         with running_worker():  # the solo pool: one task at a time, in order
-            wait_for(lambda: len(started) == 4, timeout=20)
+            wait_for(lambda: len(started) == 3, timeout=20)
+            wait_for(lambda: not Signature.objects.proof_due().exists(), timeout=20)
     finally:
         signals.task_prerun.disconnect(record)
-    assert started == ["alliance.heartbeat"] + ["signatures.refresh_proof"] * 3
+    assert started == ["alliance.heartbeat"] * 2 + ["signatures.refresh_due_proofs"]
+    assert all(
+        s.proof_refreshed_at for s in Signature.objects.filter(pk__in=[s.pk for s in signatures])
+    )

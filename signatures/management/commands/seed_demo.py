@@ -110,6 +110,8 @@ class Command(BaseCommand):
                     submitted_at=published - datetime.timedelta(hours=2),
                     confirmed_at=published - datetime.timedelta(hours=1),
                     published_at=published,
+                    # No flags for demonstration rows (they share one domain): nothing due.
+                    proof_refreshed_at=published,
                 )
             )
         created = Signature.objects.bulk_create(rows, batch_size=1000)
