@@ -1,7 +1,11 @@
 """signatures.tasks.refresh_due_proofs: new signatures' flags, computed in runs after signing."""
 
+import datetime
+import json
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance.celery import app
 from signatures import flags, tasks
@@ -11,11 +15,14 @@ from tests.factories import SignatureFactory, TerritoryFactory, signature_form_d
 pytestmark = pytest.mark.django_db
 
 
-def test_one_run_computes_every_due_signature_once():
+def test_one_run_computes_every_due_signature_once(django_assert_max_num_queries):
     webmail = SignatureFactory(email="maire@gmail.com")
     fast = SignatureFactory(fill_seconds=2)
-    assert set(Signature.objects.proof_due()) == {webmail, fast}
-    assert tasks.refresh_due_proofs() == 2
+    SignatureFactory.create_batch(8, email="maire@commune.fr")
+    assert Signature.objects.proof_due().count() == 10
+    # Each read once for all ten, whatever their number; one INSERT of flags.
+    with django_assert_max_num_queries(9):
+        assert tasks.refresh_due_proofs() == 10
     assert webmail.flags.filter(code=Flag.Code.WEBMAIL).exists()
     assert fast.flags.filter(code=Flag.Code.TOO_FAST).exists()
     assert not Signature.objects.proof_due().exists()
@@ -58,6 +65,10 @@ def test_a_burst_of_signatures_queues_one_run():
         for _ in range(3):
             tasks.queue_due_proofs()
         assert client.llen("deferred") == 1
+        # Due a few seconds later, for the signatures made meanwhile too.
+        message = json.loads(client.lindex("deferred", 0))
+        eta = datetime.datetime.fromisoformat(message["headers"]["eta"])
+        assert 0 < (eta - timezone.now()).total_seconds() <= tasks.PROOFS_DELAY_SECONDS
         tasks.refresh_due_proofs()  # the run starts: the next signature queues another
         tasks.queue_due_proofs()
         assert client.llen("deferred") == 2
@@ -74,14 +85,14 @@ def test_a_flood_is_split_into_runs(monkeypatch):
 def test_a_signature_that_fails_does_not_hold_the_others(monkeypatch, caplog):
     broken = SignatureFactory(territory=TerritoryFactory(name="Cassée"))
     fine = SignatureFactory(email="maire@gmail.com")
-    refresh = flags.refresh_proof
+    refresh = flags.refresh_proofs
 
-    def refresh_or_fail(signature):
-        if signature.pk == broken.pk:
+    def refresh_or_fail(signatures):
+        if broken in signatures:
             raise ValueError("broken")
-        refresh(signature)
+        refresh(signatures)
 
-    monkeypatch.setattr(flags, "refresh_proof", refresh_or_fail)
+    monkeypatch.setattr(flags, "refresh_proofs", refresh_or_fail)  # the run, then one by one
     assert tasks.refresh_due_proofs() == 2
     assert fine.flags.filter(code=Flag.Code.WEBMAIL).exists()
     assert not Signature.objects.proof_due().exists()
