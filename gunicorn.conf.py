@@ -29,6 +29,9 @@ def pre_fork(server, worker):
     gc.freeze()
 
 
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+
+
 def _return_large_blocks_to_the_system() -> None:
     """glibc serves blocks above a threshold (128 KiB) with their own mapping, given back
     when freed, but raises that threshold to the size of each such block freed: after
@@ -41,5 +44,4 @@ def _return_large_blocks_to_the_system() -> None:
         mallopt(M_MMAP_THRESHOLD, 128 * 1024)
 
 
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 _return_large_blocks_to_the_system()

@@ -12,7 +12,7 @@ import threading
 
 import redis
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
-from django_ratelimit.core import get_usage, is_ratelimited
+from django_ratelimit.core import get_usage
 
 from .proxies import client_ip_key
 
@@ -45,26 +45,25 @@ fail_open = FailOpenCounter()
 
 def over_limit(request, group: str, rate: str) -> bool:
     """django-ratelimit's check, counting this request; False when the cache is down."""
-    try:
-        return is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
-    except CACHE_ERRORS as exc:
-        fail_open.add()
-        logger.warning("Rate limit %s not checked, cache unavailable: %r", group, exc)
-        return False
+    usage = _usage(request, group, rate)
+    return bool(usage and usage["should_limit"])
 
 
 def count_request(request, group: str, rate: str) -> int:
     """This request's rank among its IP's in `rate`'s window (django-ratelimit's counter,
     incremented); 0 when the cache is down. For a view with two thresholds on one
     window: one counter, one round trip."""
+    usage = _usage(request, group, rate)
+    return usage["count"] if usage else 0
+
+
+def _usage(request, group: str, rate: str) -> dict | None:
     try:
-        return get_usage(request, group=group, key=client_ip_key, rate=rate, increment=True)[
-            "count"
-        ]
+        return get_usage(request, group=group, key=client_ip_key, rate=rate, increment=True)
     except CACHE_ERRORS as exc:
         fail_open.add()
         logger.warning("Rate limit %s not checked, cache unavailable: %r", group, exc)
-        return 0
+        return None
 
 
 def cache_or_none(read, what: str):

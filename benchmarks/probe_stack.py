@@ -17,7 +17,6 @@ Same stack, database and Redis database as `make bench` uses for itself
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import threading
@@ -33,12 +32,7 @@ from harness.stack import BenchStack
 STACK = BenchStack(
     workers=3, database="alliance_probe", redis_db=10, logs=ROOT / "var/bench/probe-logs"
 )
-os.environ.update(STACK.env)
-os.environ["DJANGO_SETTINGS_MODULE"] = "alliance.settings"
-
-import django
-
-django.setup()
+STACK.use_in_this_process()
 
 from django.db import connection
 from harness import data
@@ -109,14 +103,8 @@ def main() -> None:
     parser.add_argument("--no-worker", action="store_true")
     parser.add_argument("--spy", action="store_true")
     args = parser.parse_args()
-    size = 1000 if args.probe == "sign" else 35000
     try:
-        STACK.create_database()
-        for command in (("migrate", "--no-input"), ("collectstatic", "--no-input")):
-            STACK.manage(*command)
-        STACK.manage("import_territories")
-        STACK.manage("seed_demo", "--signatures", str(size))
-        STACK.analyze()
+        STACK.load(1000 if args.probe == "sign" else 35000)
         STACK.start()
         if args.probe == "sign":
             probe_sign(worker=not args.no_worker, spy=args.spy)

@@ -15,7 +15,6 @@ and miscount recursion). Writes var/bench/profile-<date>.txt.
 import argparse
 import datetime
 import html
-import os
 import statistics
 import sys
 import threading
@@ -31,12 +30,7 @@ from harness.stack import BenchStack
 STACK = BenchStack(
     workers=0, database="alliance_profile", redis_db=9, logs=ROOT / "var/bench/profile-logs"
 )
-os.environ.update(STACK.env)
-os.environ["DJANGO_SETTINGS_MODULE"] = "alliance.settings"
-
-import django
-
-django.setup()
+STACK.use_in_this_process()
 
 from django.db import connection
 from django.test import Client
@@ -221,12 +215,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     try:
-        STACK.create_database()
-        STACK.manage("migrate", "--no-input")
-        STACK.manage("collectstatic", "--no-input")  # the manifest DEBUG=0 reads
-        STACK.manage("import_territories")
-        STACK.manage("seed_demo", "--signatures", str(args.signatures))
-        STACK.analyze()
+        STACK.load(args.signatures)
         declaration = data.current_declaration()
         base = f"/declarations/{declaration.slug}/"
         paths = [

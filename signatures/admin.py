@@ -3,10 +3,12 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
@@ -874,7 +876,11 @@ class SignatureAdmin(SignatureAdminBase):
         return own + super().get_urls()
 
     def has_export_permission(self, request) -> bool:
-        return request.user.has_perm("signatures.export_signature")
+        """As django-import-export decides it, without importing the library."""
+        codename = get_permission_codename(
+            settings.IMPORT_EXPORT_EXPORT_PERMISSION_CODE, self.opts
+        )
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

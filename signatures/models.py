@@ -284,9 +284,9 @@ class Signature(models.Model):
         default=Verification.EMAIL,
         db_index=True,
     )
-    # When refresh_proof last computed the flags and the verification level. Empty on a
-    # new signature until the worker gets to it (tasks.refresh_due_proofs), a moment
-    # after signing: the partial index below finds those.
+    # When the flags and the verification level were last computed (flags.refresh_proofs).
+    # Empty on a new signature until the worker's next run, a few seconds after signing
+    # (tasks.refresh_due_proofs): the partial index below finds those.
     proof_refreshed_at = models.DateTimeField(
         _("signaux calculés le"), null=True, blank=True, editable=False
     )

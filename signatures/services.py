@@ -240,8 +240,9 @@ def sign_declaration(
                 )
         else:
             # The flags read other signatures (bursts from one domain or address): the
-            # worker computes them a moment after commit, for a burst of signatures at
-            # once, so signing stays a few writes. Confirming computes them again.
+            # worker computes them a few seconds after commit, for all the signatures of
+            # those seconds at once, so signing stays a few writes. Confirming computes
+            # them again.
             transaction.on_commit(queue_due_proofs, robust=True)
         if not signature.confirmation_recently_queued(now):
             _queue_confirmation(signature)

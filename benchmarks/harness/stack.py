@@ -1,6 +1,6 @@
 """The production-like stack of `make bench`, on loopback.
 
-gunicorn serves alliance.wsgi as the Dockerfile does (sync workers, access log,
+gunicorn serves alliance.wsgi as the Dockerfile does (gunicorn.conf.py, access log,
 DEBUG=0, static files by WhiteNoise after collectstatic into a temporary
 folder), behind an imagined TLS proxy: TRUSTED_PROXY_COUNT=1, the clients send
 X-Forwarded-Proto/-For, and SECURE_SSL_REDIRECT=0 as in docker-compose.yml (the
@@ -69,6 +69,24 @@ class BenchStack:
         self.web = self.bare = self.worker = self.beat = self.sink = None
 
     # The data
+
+    def use_in_this_process(self) -> None:
+        """Set Django up in this process with the stack's settings (database, Redis)."""
+        os.environ.update(self.env)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "alliance.settings"
+        import django  # noqa: PLC0415 - the settings are read at setup, from the above
+
+        django.setup()
+
+    def load(self, signatures: int) -> None:
+        """A fresh database with the referential and `signatures` published demonstration
+        signatures, analysed as the weeks they took to arrive would have."""
+        self.create_database()
+        self.manage("migrate", "--no-input")
+        self.manage("collectstatic", "--no-input")  # the manifest DEBUG=0 reads
+        self.manage("import_territories")
+        self.manage("seed_demo", "--signatures", str(signatures))
+        self.analyze()
 
     def create_database(self) -> None:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
