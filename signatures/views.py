@@ -1,3 +1,4 @@
+import copy
 import time
 
 from django.conf import settings
@@ -49,7 +50,10 @@ SUSPECT_FILL_SECONDS = 0.5
 @require_http_methods(["GET", "POST"])
 @retry_once_on_database_restart
 def sign(request, slug):
-    declaration = get_object_or_404(Declaration, slug=slug)
+    if request.method == "GET" and not request.GET:
+        declaration = _declaration_to_show(slug)
+    else:
+        declaration = get_object_or_404(Declaration, slug=slug)
     if not declaration.is_signable():
         status = 403 if request.method == "POST" else 200
         return render(
@@ -106,14 +110,29 @@ def sign(request, slug):
 # The empty form is the same for everyone but for its CSRF token and its start stamp:
 # rendered once per declaration and language (crispy-forms makes it the costly part
 # of the page), kept a minute in the process, the two values put in per request.
+# The declaration it shows is kept as long: its lookup (a query, and the connection's
+# health check before it) was then half of the page's time. A save of the declaration
+# forgets both in its own process; other processes see it within the minute, as the
+# page cache's pages (alliance/pagecache.py). A submission always reads it afresh.
 BLANK_FORM_SECONDS = 60
 CSRF_PLACEHOLDER = "csrf-placeholder-7d1c0e"
 STARTED_PLACEHOLDER = "started-placeholder-7d1c0e"
 _blank_forms: dict[tuple, tuple[float, str]] = {}
+_declarations: dict[str, tuple[float, Declaration]] = {}
 
 
-def clear_blank_forms() -> None:
+def clear_blank_forms(**_signal) -> None:
     _blank_forms.clear()
+    _declarations.clear()
+
+
+def _declaration_to_show(slug: str) -> Declaration:
+    cached = _declarations.get(slug)
+    if cached is None or cached[0] < time.monotonic():
+        declaration = get_object_or_404(Declaration, slug=slug)
+        cached = (time.monotonic() + BLANK_FORM_SECONDS, declaration)
+        _declarations[slug] = cached
+    return copy.copy(cached[1])  # threads share the kept one: each request gets its own
 
 
 def _blank_form(request, declaration) -> HttpResponse:

@@ -37,9 +37,29 @@ def test_blank_form_gets_its_own_token_and_start_and_signs(declaration, territor
 def test_blank_form_is_rendered_once(client, declaration, django_assert_num_queries):
     url = reverse("signatures:sign", args=[declaration.slug])
     client.get(url)
-    with django_assert_num_queries(1):  # the declaration; the form comes from memory
+    with django_assert_num_queries(0):  # the declaration and the form come from memory
         response = client.get(url)
     assert "Signer la déclaration au nom de votre territoire" in response.content.decode()
+
+
+def test_saving_the_declaration_shows_at_once_in_this_process(client, declaration):
+    url = reverse("signatures:sign", args=[declaration.slug])
+    client.get(url)
+    declaration.is_open = False
+    declaration.save()
+    assert "Signer la déclaration" not in client.get(url).content.decode()
+
+
+def test_a_submission_reads_the_declaration_afresh(client, declaration, territory):
+    url = reverse("signatures:sign", args=[declaration.slug])
+    client.get(url)
+    # Closed by another process: this one still shows the form it keeps for a minute...
+    type(declaration).objects.filter(pk=declaration.pk).update(is_open=False)
+    assert "Signer la déclaration" in client.get(url).content.decode()
+    # ...but a signature sent meanwhile is refused.
+    response = client.post(url, signature_form_data(territory=territory.pk))
+    assert response.status_code == 403
+    assert not Signature.objects.exists()
 
 
 def test_each_language_has_its_blank_form(client, declaration):
