@@ -131,6 +131,8 @@ class Bench:
             label = "bare view" + (", default middleware" if middleware == "default" else "")
             label += " (start)" if first else " (end)"
             _warm(STACK.bare_url)
+            if load.request(STACK.bare_url)[2] != b"Bonjour.\n":
+                raise SystemExit(f"{STACK.bare_url} is not the bare view: see {STACK.logs}")
             for clients in self.plan.clients:
                 result = load.wrk(
                     STACK.bare_url,

@@ -175,7 +175,13 @@ class BenchStack:
         """The bare view, with "none" or Django's "default" middleware, on bare_port."""
         if self.bare:
             self.bare.stop()
-        env = {**self.env, "BARE_MIDDLEWARE": middleware}
+        # Named here: gunicorn.conf.py's worker class imports the alliance package, whose
+        # Celery app would otherwise make alliance.settings the default.
+        env = {
+            **self.env,
+            "BARE_MIDDLEWARE": middleware,
+            "DJANGO_SETTINGS_MODULE": "benchmarks.bare.settings",
+        }
         self.bare = self._service(
             f"bare-{middleware}",
             self._gunicorn("benchmarks.bare.wsgi:application", port=self.bare_port),
