@@ -137,7 +137,6 @@ def profile_path(label: str, make_calls, rounds: int) -> list[str]:
     sys.setswitchinterval(switch)
     # EXPLAIN ANALYZE runs the statement: only a SELECT may be run again.
     selects = [query for query in queries if query[1].lstrip().upper().startswith("SELECT")]
-    slowest = max(selects, key=lambda query: query[0])
     lines = [
         f"## {label}",
         "",
@@ -146,11 +145,15 @@ def profile_path(label: str, make_calls, rounds: int) -> list[str]:
         f"{statistics.median(sql_ms):.1f} ms executing them (fetches of a server-side cursor "
         "not included)",
         "",
-        f"slowest SELECT, {slowest[0]:.1f} ms: {slowest[1][:300]}",
-        *("    " + line for line in explain(slowest[1], slowest[2])[:14]),
-        "",
-        f"share of wall time ({sampler.samples} samples):",
     ]
+    if selects:  # the sign form, for one, now runs none
+        slowest = max(selects, key=lambda query: query[0])
+        lines += [
+            f"slowest SELECT, {slowest[0]:.1f} ms: {slowest[1][:300]}",
+            *("    " + line for line in explain(slowest[1], slowest[2])[:14]),
+            "",
+        ]
+    lines.append(f"share of wall time ({sampler.samples} samples):")
     for name, _marker in CATEGORIES:
         share = sampler.categories[name] / max(sampler.samples, 1)
         if share >= 0.01:
