@@ -700,28 +700,32 @@ class OutgoingEmailQuerySet(models.QuerySet):
         Caps hold per address whatever the source (territories, resends,
         contests): nobody can make the site mail-bomb a third party. Call
         inside a transaction: on PostgreSQL an advisory lock on the address
-        makes concurrent claims for one address wait for each other.
+        makes concurrent claims for one address wait for each other. Then one
+        statement counts the address's last day and inserts only below both
+        caps; it starts after the lock, so it sees what the claim before it
+        committed. (The signing POST runs this: one statement instead of a count
+        and an insert.)
         """
         recipient = source_hash(email)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(recipient[:15], 16)])
-        recent = self.filter(
-            recipient_hash=recipient, queued_at__gt=now - datetime.timedelta(days=1)
-        )
-        counts = recent.aggregate(  # both windows in one scan of the address's last day
-            hour=models.Count(
-                "pk", filter=models.Q(queued_at__gt=now - datetime.timedelta(hours=1))
-            ),
-            day=models.Count("pk"),
-        )
-        if (
-            counts["hour"] >= settings.EMAIL_CAP_PER_HOUR
-            or counts["day"] >= settings.EMAIL_CAP_PER_DAY
-        ):
-            return False
-        self.create(recipient_hash=recipient, kind=kind, queued_at=now)
-        return True
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        moment = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (recipient_hash, kind, queued_at) "  # noqa: S608 - our table
+                "SELECT %s, %s, %s FROM (SELECT COUNT(*) FILTER (WHERE queued_at > %s) AS hour, "
+                f"COUNT(*) AS day FROM {table} WHERE recipient_hash = %s AND queued_at > %s) "
+                "AS counts WHERE counts.hour < %s AND counts.day < %s RETURNING id",
+                [
+                    *(recipient, kind, moment(now)),
+                    moment(now - datetime.timedelta(hours=1)),
+                    *(recipient, moment(now - datetime.timedelta(days=1))),
+                    *(settings.EMAIL_CAP_PER_HOUR, settings.EMAIL_CAP_PER_DAY),
+                ],
+            )
+            return cursor.fetchone() is not None
 
 
 class OutgoingEmail(models.Model):

@@ -187,65 +187,70 @@ def sign_declaration(
         "fill_seconds": signatory.fill_seconds,
         "proof_refreshed_at": None,  # new data: its flags are due again
     }
+    arguments = (declaration, territory, signatory, networks, fields, suspect_reason, now)
+    try:
+        with transaction.atomic():
+            return _sign_in_transaction(*arguments)
+    except IntegrityError:
+        # The same form submitted twice at once: both found nothing to lock and
+        # inserted, and the second insert broke the unique constraint on pending
+        # signatures once the first committed. Starting again finds the twin (this
+        # costs nothing in the usual case, where a savepoint around the insert did).
+        pass
     with transaction.atomic():
-        if isinstance(territory, UnlistedTerritory):
-            territory = get_or_create_unlisted_territory(territory)
-        if suspect_reason:
-            return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
-        # One locked read: a live signature of the territory, or this address's pending one.
-        holders = list(
-            Signature.objects.for_territory(declaration, territory)
-            .filter(
-                Q(status__in=Signature.LIVE_STATUSES)
-                | Q(status=Signature.Status.PENDING, email__iexact=signatory.email)
-            )
-            .select_related("territory")
-            .select_for_update(of=("self",))
+        return _sign_in_transaction(*arguments)
+
+
+def _sign_in_transaction(declaration, territory, signatory, networks, fields, suspect_reason, now):
+    """sign_declaration's work, inside its transaction."""
+    if isinstance(territory, UnlistedTerritory):
+        territory = get_or_create_unlisted_territory(territory)
+    if suspect_reason:
+        return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
+    # One locked read: a live signature of the territory, or this address's pending one.
+    holders = list(
+        Signature.objects.for_territory(declaration, territory)
+        .filter(
+            Q(status__in=Signature.LIVE_STATUSES)
+            | Q(status=Signature.Status.PENDING, email__iexact=signatory.email)
         )
-        live = next((s for s in holders if s.status in Signature.LIVE_STATUSES), None)
-        if live:
-            raise TerritoryAlreadySigned(live)
-        signature = holders[0] if holders else None
-        is_new = signature is None
-        if is_new:
-            try:
-                with transaction.atomic():
-                    signature = Signature.objects.create(
-                        declaration=declaration, territory=territory, submitted_at=now, **fields
-                    )
-            except IntegrityError:  # the same form, submitted twice at once
-                signature = _pending_for_update(declaration, territory, signatory.email)
-                if signature is None:  # and the twin was confirmed in between
-                    raise TerritoryAlreadySigned(
-                        live_signature_for(declaration=declaration, territory=territory)
-                    ) from None
-        else:
-            for name, value in fields.items():
-                setattr(signature, name, value)
-            signature.save(update_fields=list(fields))
-        if not is_new:
-            signature.networks.set(networks)
-        elif networks:  # a new row has none yet: nothing to read first
-            signature.networks.add(*networks)
-        if signatory.proconnect_siret:
-            refresh_proof(signature)
-            if signature.verification == Signature.Verification.PROCONNECT:
-                # ProConnect verified the address and the organisation: no email round trip.
-                return change_status(
-                    signature_id=signature.pk,
-                    action=Action.CONFIRM,
-                    note=_(
-                        "Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."
-                    ),
-                )
-        else:
-            # The flags read other signatures (bursts from one domain or address): the
-            # worker computes them a few seconds after commit, for all the signatures of
-            # those seconds at once, so signing stays a few writes. Confirming computes
-            # them again.
-            transaction.on_commit(queue_due_proofs, robust=True)
-        if not signature.confirmation_recently_queued(now):
-            _queue_confirmation(signature)
+        .select_related("territory")
+        .select_for_update(of=("self",))
+    )
+    live = next((s for s in holders if s.status in Signature.LIVE_STATUSES), None)
+    if live:
+        raise TerritoryAlreadySigned(live)
+    signature = holders[0] if holders else None
+    is_new = signature is None
+    if is_new:
+        signature = Signature.objects.create(
+            declaration=declaration, territory=territory, submitted_at=now, **fields
+        )
+    else:
+        for name, value in fields.items():
+            setattr(signature, name, value)
+        signature.save(update_fields=list(fields))
+    if not is_new:
+        signature.networks.set(networks)
+    elif networks:  # a new row has none yet: nothing to read first
+        signature.networks.add(*networks)
+    if signatory.proconnect_siret:
+        refresh_proof(signature)
+        if signature.verification == Signature.Verification.PROCONNECT:
+            # ProConnect verified the address and the organisation: no email round trip.
+            return change_status(
+                signature_id=signature.pk,
+                action=Action.CONFIRM,
+                note=_("Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."),
+            )
+    else:
+        # The flags read other signatures (bursts from one domain or address): the
+        # worker computes them a few seconds after commit, for all the signatures of
+        # those seconds at once, so signing stays a few writes. Confirming computes
+        # them again.
+        transaction.on_commit(queue_due_proofs, robust=True)
+    if not signature.confirmation_recently_queued(now):
+        _queue_confirmation(signature)
     return signature
 
 
@@ -264,15 +269,6 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
     # As for a person's signature, the other flags after commit: a flood stays cheap.
     transaction.on_commit(queue_due_proofs, robust=True)
     return signature
-
-
-def _pending_for_update(declaration, territory, email) -> Signature | None:
-    return (
-        Signature.objects.pending_for(email)
-        .for_territory(declaration, territory)
-        .select_for_update()
-        .first()
-    )
 
 
 def _queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
