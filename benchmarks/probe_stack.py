@@ -1,13 +1,14 @@
 """Two quick probes on the production-like stack of `make bench`, one question each.
 
-    .venv/bin/python benchmarks/probe_stack.py sign [--no-worker] [--spy]
+    .venv/bin/python benchmarks/probe_stack.py sign [--no-worker] [--spy worker|web]
     .venv/bin/python benchmarks/probe_stack.py csv-memory
 
 `sign`: one client signing back to back at 1,000 published signatures, as the
 bench's "sign POST, 1 client" row but for longer (forms loaded for 5 s, then all
 posted): p50, p95 and the CPU of each part of the stack. `--no-worker` stops the
-Celery worker first; `--spy` records the worker's processes with py-spy
-(`pip install py-spy`) into var/bench/spy-<pid>.txt while the POSTs run.
+Celery worker first; `--spy worker` (or `web`) records the Celery worker's (or
+gunicorn's) processes with py-spy (`pip install py-spy`) into
+var/bench/spy-<pid>.txt while the POSTs run.
 
 `csv-memory`: at 35,000, each gunicorn worker's RSS and USS after warming up, after
 three rounds of six simultaneous whole-list CSV downloads, and after filtered ones.
@@ -39,7 +40,7 @@ from harness import data
 from harness.signers import Signers
 
 
-def probe_sign(*, worker: bool, spy: bool) -> None:
+def probe_sign(*, worker: bool, spy: str | None) -> None:
     if not worker:
         STACK.worker.stop()
     declaration = data.current_declaration()
@@ -49,11 +50,24 @@ def probe_sign(*, worker: bool, spy: bool) -> None:
     spies = []
 
     def start_spies():
-        if not spy:
-            return
-        for pid in [STACK.worker.process.pid, *procs.children(STACK.worker.process.pid)]:
+        if spy == "worker":
+            spied = [STACK.worker.process.pid, *procs.children(STACK.worker.process.pid)]
+        else:
+            spied = STACK.web_workers() if spy == "web" else []
+        for pid in spied:
             out = ROOT / f"var/bench/spy-{pid}.txt"
-            command = ["py-spy", "record", "-p", str(pid), "-o", str(out), "-f", "raw", "-d", "20"]
+            command = [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "-p",
+                str(pid),
+                "-o",
+                str(out),
+                "-f",
+                "raw",
+                "-d",
+                "20",
+            ]
             spies.append(subprocess.Popen(command, stderr=subprocess.DEVNULL))  # noqa: S603
 
     result = signers.run(clients=1, load_seconds=5, pids=pids, size=1000, on_posting=start_spies)
@@ -101,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("probe", choices=["sign", "csv-memory"])
     parser.add_argument("--no-worker", action="store_true")
-    parser.add_argument("--spy", action="store_true")
+    parser.add_argument("--spy", choices=["worker", "web"])
     args = parser.parse_args()
     try:
         STACK.load(1000 if args.probe == "sign" else 35000)
