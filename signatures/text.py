@@ -23,6 +23,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 _LINE_BREAKS = frozenset("\n\r")
 # Characters XML 1.0 refuses: one of them made the whole XLSX export fail.
+FORMULA_START = frozenset(FORMULA_PREFIXES)  # one character each
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -82,7 +83,8 @@ def spreadsheet_safe(value):
     """
     if not isinstance(value, str):
         return value
-    value = _XML_ILLEGAL.sub("", value)
+    if not value.isprintable():  # every character XML cannot hold is unprintable
+        value = _XML_ILLEGAL.sub("", value)
     if value.startswith(FORMULA_PREFIXES):
         return f"'{value}"
     return value

@@ -51,11 +51,14 @@ def _sign(client, declaration, **data):
 DANGEROUS = [f'{prefix}HYPERLINK("http://evil.example","x")' for prefix in FORMULA_PREFIXES]
 
 
-@pytest.mark.parametrize("value", [*DANGEROUS, "ok\x01\x1fcontrol"])
+@pytest.mark.parametrize(
+    "value", [*DANGEROUS, "ok\x01\x1fcontrol", "\x01=HYPERLINK(1)", "\ufffe+1", "Noël\xa0=1"]
+)
 def test_spreadsheet_safe_never_leaves_a_formula_or_an_illegal_character(value):
     safe = spreadsheet_safe(value)
     assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert not any(ord(char) < 0x20 and char not in "\t\n\r" for char in safe)
+    assert not {"\ufffe", "\uffff"} & set(safe)
 
 
 def _published_with(declaration, **fields):

@@ -3,6 +3,9 @@
 import subprocess
 import sys
 
+import pytest
+from django.db import connection
+
 from tests.processes import production_env, run
 
 
@@ -64,3 +67,26 @@ def test_email_url_configures_smtp():
         "mail.example.org",
         "2525",
     ]
+
+
+def _database_options(url: str) -> str:
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = _manage("shell", "-v0", "-c", code, DEBUG="1", DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_connections_compile_no_query_just_in_time():
+    assert _database_options("postgres://u@db.example.org/alliance") == (
+        "{'options': '-c jit=off'}"
+    )
+    # An operator's own choice in the URL stands.
+    url = "postgres://u@db.example.org/alliance?options=-c%20jit%3Don"
+    assert _database_options(url) == "{'options': '-c jit=on'}"
+
+
+@pytest.mark.postgres
+def test_the_live_database_connection_runs_without_jit(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -152,7 +152,8 @@ def test_exports_never_hold_contact_details(client, signed_declaration):
             assert secret not in content
 
 
-@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+# "\x01=…": a character no spreadsheet keeps, hiding the formula sign behind it.
+@pytest.mark.parametrize("prefix", [*FORMULA_PREFIXES, "\x01=", "\ufffe@"])
 def test_exports_never_hold_a_formula(client, declaration, prefix):
     payload = f'{prefix}HYPERLINK("http://evil.example","x")'
     signature = SignatureFactory(
@@ -171,9 +172,10 @@ def test_exports_never_hold_a_formula(client, declaration, prefix):
     csv_row = _csv_rows(client, declaration)[1]
     _response, sheet = _xlsx(client, declaration)
     xlsx_row = list(sheet[2])
-    assert f"'{payload}" in csv_row
+    expected = "'" + payload.replace("\x01", "").replace("\ufffe", "")
+    assert expected in csv_row
     # (XML reads a carriage return as a line feed.)
-    assert f"'{payload}".replace("\r", "\n") in [cell.value for cell in xlsx_row]
+    assert expected.replace("\r", "\n") in [cell.value for cell in xlsx_row]
     for value in csv_row:
         assert not value.startswith(FORMULA_PREFIXES), value
     for cell in xlsx_row:
