@@ -217,7 +217,17 @@ class BenchStack:
 
     def _gunicorn(self, app: str, port: int | None = None) -> list[str]:
         """The production configuration (gunicorn.conf.py), the same for the bare view but
-        for the access log's redacting logger, which needs the project."""
+        for the access log's redacting logger, which needs the project.
+
+        BENCH_SERVER=granian serves both with granian's WSGI interface instead, as many
+        processes and threads, with its access log (an experiment, docs/performance.md)."""
+        if os.environ.get("BENCH_SERVER") == "granian":
+            return [
+                str(BIN / "granian"),
+                *("--interface", "wsgi", "--workers", str(self.workers)),
+                *("--blocking-threads", "4", "--host", "127.0.0.1"),
+                *("--port", str(port or self.port), "--access-log", app),
+            ]
         return [
             str(BIN / "gunicorn"),
             app,
