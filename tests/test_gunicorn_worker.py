@@ -75,12 +75,9 @@ def test_a_busy_process_leaves_a_new_connection_to_its_idle_sibling(gunicorn):
         )
         slow.start()
         time.sleep(0.2)  # the slow request is in its process's only thread
-        started = time.monotonic()
         quick = _get(_connection(gunicorn), "0")
-        waited = time.monotonic() - started
         slow.join()
-        assert quick != slow_answer[0]
-        assert waited < 0.3
+        assert quick != slow_answer[0]  # answered by the other process, not queued
 
 
 def test_connections_beyond_every_thread_wait_and_are_all_served_kept_alive(gunicorn):
