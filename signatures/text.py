@@ -18,12 +18,12 @@ from django.utils.translation import gettext_lazy as _
 MARKUP = re.compile(r"https?://|www\.|<\s*/?\s*[a-z!]|\[/?url|href\s*=", re.IGNORECASE)
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = frozenset(FORMULA_PREFIXES)  # one character each
 # Categories never typed on purpose: control, format (bidi overrides, zero-width
 # characters), private use, surrogates, unassigned.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 _LINE_BREAKS = frozenset("\n\r")
 # Characters XML 1.0 refuses: one of them made the whole XLSX export fail.
-FORMULA_START = frozenset(FORMULA_PREFIXES)  # one character each
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
