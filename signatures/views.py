@@ -121,7 +121,7 @@ _blank_forms: dict[tuple, tuple[float, str]] = {}
 _declarations: dict[str, tuple[float, Declaration]] = {}
 
 
-def clear_blank_forms(**_signal) -> None:
+def clear_blank_forms() -> None:
     _blank_forms.clear()
     _declarations.clear()
 
