@@ -90,11 +90,15 @@ def retry_once_on_database_restart(view):
 
     Only for views whose work is idempotent (a pending signature is keyed by
     its unique constraint; a confirmation is refused once done): the failed
-    transaction was rolled back, so doing it again is safe.
+    transaction was rolled back, so doing it again is safe. Such a view needs no
+    health check (CONN_HEALTH_CHECKS' "SELECT 1" before the request's first
+    query): a lost connection is caught and replaced all the same, and the
+    signing POST saves that round trip.
     """
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
+        connection.health_check_done = True
         try:
             return view(request, *args, **kwargs)
         except DATABASE_RESTART_ERRORS as exc:

@@ -45,8 +45,9 @@ def probe_sign(*, worker: bool, spy: str | None) -> None:
         STACK.worker.stop()
     declaration = data.current_declaration()
     signers = Signers(STACK.base_url, declaration.slug, data.free_territories(declaration, seed=5))
+    signers.run(clients=1, load_seconds=3, pids=([], []), size=1000)  # warm-up
+    # Read after the warm-up: the Celery worker forks its pool once it has started.
     pids = (STACK.web_workers(), STACK.helper_pids())
-    signers.run(clients=1, load_seconds=3, pids=pids, size=1000)  # warm-up
     spies = []
 
     def start_spies():

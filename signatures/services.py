@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.after_response import after_commit_and_response
 from declarations.models import Declaration, Network
 from territories.models import Territory
 from territories.normalize import normalize
@@ -207,16 +208,20 @@ def _sign_in_transaction(declaration, territory, signatory, networks, fields, su
         territory = get_or_create_unlisted_territory(territory)
     if suspect_reason:
         return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
-    # One locked read: a live signature of the territory, or this address's pending one.
+    # One locked read: a live signature of the territory, or this address's pending one
+    # (the constraints allow at most one of each: no order needed). The territory is
+    # the one in hand, not read again.
     holders = list(
         Signature.objects.for_territory(declaration, territory)
         .filter(
             Q(status__in=Signature.LIVE_STATUSES)
             | Q(status=Signature.Status.PENDING, email__iexact=signatory.email)
         )
-        .select_related("territory")
-        .select_for_update(of=("self",))
+        .order_by()
+        .select_for_update()
     )
+    for holder in holders:
+        holder.territory = territory
     live = next((s for s in holders if s.status in Signature.LIVE_STATUSES), None)
     if live:
         raise TerritoryAlreadySigned(live)
@@ -247,8 +252,8 @@ def _sign_in_transaction(declaration, territory, signatory, networks, fields, su
         # The flags read other signatures (bursts from one domain or address): the
         # worker computes them a few seconds after commit, for all the signatures of
         # those seconds at once, so signing stays a few writes. Confirming computes
-        # them again.
-        transaction.on_commit(queue_due_proofs, robust=True)
+        # them again; beat's run every minute catches a queueing that was lost.
+        after_commit_and_response(queue_due_proofs)
     if not signature.confirmation_recently_queued(now):
         _queue_confirmation(signature)
     return signature
@@ -267,7 +272,7 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
         signature.networks.add(*networks)
     flags.add_flag(signature, Flag.Code.SUSPECT, reason)
     # As for a person's signature, the other flags after commit: a flood stays cheap.
-    transaction.on_commit(queue_due_proofs, robust=True)
+    after_commit_and_response(queue_due_proofs)
     return signature
 
 
@@ -281,9 +286,10 @@ def _queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
         return False
     # The database's clock, like `confirmation_sent_at`, so the two compare.
     Signature.objects.filter(pk=signature.pk).update(confirmation_queued_at=Now())
-    # robust: a broker outage must not turn a saved signature into an error
-    # page; the sweeper (sweep_unsent_emails) sends what was not queued.
-    transaction.on_commit(lambda: send_confirmation_email.delay(signature.pk), robust=True)
+    # Queued once the response has left (the signatory does not wait for Redis); a
+    # broker outage, or a process that dies first, loses no email: the sweeper
+    # (sweep_unsent_emails) sends what was stamped above and never sent.
+    after_commit_and_response(lambda: send_confirmation_email.delay(signature.pk))
     return True
 
 

@@ -93,6 +93,26 @@ def test_signing_survives_a_connection_closed_by_a_database_restart(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_signing_sends_no_health_check_and_still_survives_a_restart(
+    client, declaration, territory, monkeypatch
+):
+    _terminate_this_connection()
+    # As at the start of every request served with CONN_HEALTH_CHECKS (settings).
+    assert connection.health_check_enabled
+    connection.health_check_done = False
+    pings = []
+    monkeypatch.setattr(connection, "is_usable", lambda: pings.append(1) or True)
+    response = client.post(
+        reverse("signatures:sign", args=[declaration.slug]),
+        signature_form_data(territory=territory.pk),
+    )
+    assert response.status_code == 302
+    assert Signature.objects.filter(status="pending").count() == 1
+    assert pings == []  # the view's retry, not a "SELECT 1" first, met the lost connection
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_an_email_task_waits_out_a_database_restart(declaration, mailoutbox):
     signature = SignatureFactory(declaration=declaration, confirmation_queued_at=timezone.now())
     _terminate_this_connection()
