@@ -39,8 +39,8 @@ def after_commit_and_response(job: Callable[[], object]) -> None:
 
 
 def _run(job: Callable[[], object]) -> None:
-    # As on_commit(robust=True): a broker outage must not become an error page,
-    # nor, once the response has gone, an error in the server's log only.
+    # Logged, never raised, as on_commit(robust=True) does: a broker outage must not
+    # turn a saved signature into an error page, nor break the closing of a response.
     try:
         job()
     except Exception:
