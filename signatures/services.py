@@ -146,9 +146,10 @@ def sign_declaration(
     same address already made for this territory (a re-submitted form never
     duplicates); creates the described territory when it is not listed (see
     get_or_create_unlisted_territory); leaves its flags due (`proof_refreshed_at`
-    empty) and, after commit, has a `signatures.refresh_due_proofs` run queued
+    empty) and, after commit (and after the response, in a request: see
+    alliance.after_response), has a `signatures.refresh_due_proofs` run queued
     unless one is waiting (tasks.queue_due_proofs); sets
-    `confirmation_queued_at` and, after commit, queues the
+    `confirmation_queued_at` and, at the same moment, queues the
     `signatures.send_confirmation_email` task, unless one was queued moments
     ago or the address's email caps are reached (OutgoingEmail.claim).
     With a `suspect_reason` (over the rate limit, honeypot, robot speed) the

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -22,32 +23,45 @@ def test_outside_a_request_the_job_runs_at_once():
     assert done == [1]
 
 
-def test_in_a_request_jobs_wait_for_the_response_to_close_and_run_once():
+@pytest.fixture
+def request_signals():
+    """A request's start and end signals, without the database's own receivers (as
+    Django's test client sends them): these tests use no database."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield lambda: request_started.send(sender=None), lambda: request_finished.send(sender=None)
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+def test_in_a_request_jobs_wait_for_the_response_to_close_and_run_once(request_signals):
+    start, finish = request_signals
     done = []
-    request_started.send(sender=None)
+    start()
     after_response(lambda: done.append("first"))
     after_response(lambda: done.append("second"))
     assert done == []
-    request_finished.send(sender=None)
+    finish()
     assert done == ["first", "second"]
-    request_finished.send(sender=None)  # a second close runs nothing again
+    finish()  # a second close runs nothing again
     after_response(lambda: done.append("outside"))
     assert done == ["first", "second", "outside"]
 
 
-def test_a_failing_job_is_logged_and_the_others_still_run(caplog):
+def test_a_failing_job_is_logged_and_the_others_still_run(request_signals, caplog):
+    start, finish = request_signals
     done = []
-    request_started.send(sender=None)
+    start()
     after_response(lambda: 1 / 0)
     after_response(lambda: done.append(1))
-    request_finished.send(sender=None)
+    finish()
     assert done == [1]
     assert "Work after the response failed" in caplog.text
 
 
 class _Server:
-    """Django's WSGI handler called as gunicorn calls it: the response is returned,
-    written, then closed."""
+    """Django's WSGI handler called as gunicorn calls it: the response comes back,
+    and is closed only once it has been written (the caller's `close()` here)."""
 
     def __init__(self):
         self.handler = WSGIHandler()
@@ -67,7 +81,6 @@ def test_the_signing_post_queues_its_email_once_the_response_is_closed(
 ):
     published = []
     monkeypatch.setattr(tasks.send_confirmation_email, "delay", published.append)
-    monkeypatch.setattr(tasks.refresh_due_proofs, "apply_async", lambda **_: None)
     url = reverse("signatures:sign", args=[declaration.slug])
     server, factory = _Server(), RequestFactory()
     page = server.call(factory.get(url))
