@@ -196,8 +196,9 @@ def sign_declaration(
     except IntegrityError:
         # The same form submitted twice at once: both found nothing to lock and
         # inserted, and the second insert broke the unique constraint on pending
-        # signatures once the first committed. Starting again finds the twin (this
-        # costs nothing in the usual case, where a savepoint around the insert did).
+        # signatures once the first committed. Starting again finds the twin, or its
+        # confirmation (TerritoryAlreadySigned). A savepoint around the insert would
+        # cost two statements in every submission; this costs nothing but in the race.
         pass
     with transaction.atomic():
         return _sign_in_transaction(*arguments)
@@ -278,7 +279,8 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
 
 
 def _queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
-    """Queue the link after commit; False when the address's caps refuse one more email."""
+    """Queue the link after commit and the response; False when the address's caps
+    refuse one more email."""
     if capped and not OutgoingEmail.objects.claim(
         email=signature.email, kind="confirmation", now=timezone.now()
     ):
