@@ -80,7 +80,7 @@ SITE_URL = _site_url()
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "alliance.admin_app.AdminConfig",  # django.contrib.admin, see there
+    "core.admin_app.AdminConfig",  # django.contrib.admin, see there
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,22 +100,24 @@ INSTALLED_APPS = [
     "two_factor",
     "ninja",
     "corsheaders",
-    "alliance",
+    "core",
     "declarations",
     "territories",
+    "proconnect",
     "signatures",
+    "moderation",
     "public",
 ]
 
 MIDDLEWARE = [
-    "alliance.middleware.nul_in_path_is_not_found",
+    "core.middleware.nul_in_path_is_not_found",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "alliance.csrf.SiteCsrfViewMiddleware",
+    "core.csrf.SiteCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -174,7 +176,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "alliance.cache.RedisCache",  # Django's, sharing its clients
+            "BACKEND": "core.cache.RedisCache",  # Django's, sharing its clients
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "alliance",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -341,12 +343,12 @@ STORAGES = {
 
 # Rate limits count in the default cache: Redis in production, shared by every
 # web process. django-ratelimit only knows django-redis by name (W001), but Django's
-# own RedisCache (alliance.cache subclasses it) gives it the atomic add/incr it needs.
+# own RedisCache (core.cache subclasses it) gives it the atomic add/incr it needs.
 # Without REDIS_URL the local-memory cache counts per process, enough for development
 # (E003).
 SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.W001",
-    # CSRF protection is on, through alliance.csrf.SiteCsrfViewMiddleware, a subclass of
+    # CSRF protection is on, through core.csrf.SiteCsrfViewMiddleware, a subclass of
     # Django's middleware that this check (which looks for the class path) does not know.
     "security.W003",
 ]
@@ -368,17 +370,23 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "alliance.proxies.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.proxies.client_ip"
 
-# Staff two-factor authentication (django-two-factor-auth on django-otp; alliance/twofactor.py).
+# Staff two-factor authentication (django-two-factor-auth on django-otp; core/twofactor.py).
 # On, the admin opens only to staff who verified a TOTP code or a recovery code in this
 # session. Read at each request, so a test can switch it with the `settings` fixture.
 STAFF_REQUIRE_2FA = env_flag("STAFF_REQUIRE_2FA", default=not DEBUG)
 
 # The cache in front of Django for the public pages that change only with the counts
-# (alliance/pagecache.py). Off by default in development, where a template edited
+# (core/pagecache.py). Off by default in development, where a template edited
 # should show at the next reload rather than within a minute.
 PAGE_CACHE = env_flag("PAGE_CACHE", default=not DEBUG)
+# What a cached page depends on: a function of the declaration's slug returning its counts'
+# version (None for an unknown slug). core/pagecache.py reads it here instead of importing it.
+PAGE_CACHE_VERSION = "signatures.stats.version_for_slug"
+# Computed with a signature's verification level (signatures/proof/levels.py), for the
+# signatures of a run at once: named here, since signatures imports no app above it.
+PROOF_REFRESHERS = ["moderation.flags.refresh_flags_for"]
 LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "admin:index"
 TWO_FACTOR_PATCH_ADMIN = False  # our admin site asks for 2FA only when STAFF_REQUIRE_2FA is on
@@ -393,7 +401,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Security: strict by default whenever DEBUG is off; each switch can be
 # overridden (for instance behind a proxy that already redirects to HTTPS).
 # Reverse proxies in front of the site that append to X-Forwarded-For; rate
-# limits and recorded addresses use the client address they saw (alliance/proxies.py).
+# limits and recorded addresses use the client address they saw (core/proxies.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # X-Forwarded-Proto is believed only behind a proxy that sets it: without one,
 # anybody could send it and skip the HTTPS redirect.
@@ -430,7 +438,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_secret_links": {"()": "alliance.redaction.RedactSecretLinks"}},
+    "filters": {"redact_secret_links": {"()": "core.redaction.RedactSecretLinks"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

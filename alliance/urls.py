@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from core import twofactor, views
 from public.api import api
-
-from . import twofactor, views
 
 admin.site.site_header = _("Alliance des territoires — administration")
 admin.site.site_title = _("Alliance des territoires")

@@ -59,7 +59,7 @@ CATEGORIES = [
     ("CSP header (django-csp)", "csp/"),
     ("middleware total", "django/utils/deprecation.py:__call__"),
 ]
-APPS = ("alliance/", "declarations/", "signatures/", "public/", "territories/")
+APPS = ("alliance/", "core/", "declarations/", "signatures/", "public/", "territories/")
 
 
 class Sampler(threading.Thread):

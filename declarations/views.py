@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from alliance.pagecache import cached_with_counts
+from core.pagecache import cached_with_counts
 
 from .models import Declaration, DemandGroup, Founder
 

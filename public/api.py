@@ -23,7 +23,7 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from alliance import pagecache
+from core import pagecache
 from declarations.models import Declaration, DemandGroup, Network
 from signatures.models import Signature, SignatureStats
 from signatures.stats import stats_for, version_for_slug

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
-from alliance.pagecache import cached_with_counts
+from core.pagecache import cached_with_counts
 from declarations.models import Declaration
 from signatures.models import Signature
 from signatures.stats import version_for_slug

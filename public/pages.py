@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from alliance.resilience import over_limit
+from core.resilience import over_limit
 from signatures.retention import OUTGOING_EMAIL_KEPT
 
 from .forms import ContactForm, ContactSubject

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from alliance.resilience import cache_or_none, write_cache_quietly
+from core.resilience import cache_or_none, write_cache_quietly
 from declarations.models import Declaration
 from signatures.models import OutgoingEmail, Signature, source_hash
 from territories.models import Territory

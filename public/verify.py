@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from signatures.deliberations import deliberation_response
 from signatures.models import Signature
+from signatures.proof.storage import deliberation_response
 
 from .filters import public_row
 
@@ -60,7 +60,7 @@ def attestation(request, public_id):
         raise Http404("no published signature has this reference")
     name = slugify(signature.territory.name) or slugify(signature.territory.code)
     # reportlab weighs 14 MiB in every web process: loaded by the one view that draws a PDF.
-    from signatures.attestation import attestation_pdf  # noqa: PLC0415
+    from signatures.proof.attestation import attestation_pdf  # noqa: PLC0415
 
     response = HttpResponse(attestation_pdf(signature), content_type="application/pdf")
     response["Content-Disposition"] = (

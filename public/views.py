@@ -27,8 +27,8 @@ from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from alliance.pagecache import cached_with_counts
-from alliance.resilience import cache_or_none, write_cache_quietly
+from core.pagecache import cached_with_counts
+from core.resilience import cache_or_none, write_cache_quietly
 from declarations.models import Declaration
 from signatures.models import Signature
 from signatures.stats import stats_for, version_for_slug

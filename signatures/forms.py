@@ -15,9 +15,8 @@ from territories.models import Territory
 from territories.validators import ascii_digits, is_ascii_digits, validate_siren
 
 from . import text
-from .deliberations import DeliberationField
-from .flags import function_fits
-from .models import Signature
+from .models import Signature, function_fits
+from .proof.fields import DeliberationField
 from .services import Contester, Signatory, UnlistedTerritory
 from .text import normalise_email
 

@@ -544,6 +544,13 @@ class Flag(models.Model):
     def __str__(self) -> str:
         return self.get_code_display()
 
+    @classmethod
+    def set_on(cls, signature: "Signature", code: str, detail: str = "") -> None:
+        """Set a flag the workflows decide (suspect, contested), keeping the latest detail."""
+        cls.objects.update_or_create(
+            signature=signature, code=code, defaults={"detail": str(detail)[:300]}
+        )
+
 
 class ModerationEventQuerySet(models.QuerySet):
     def notification_unsent(self, now: datetime.datetime):
@@ -887,3 +894,16 @@ class SocialImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.declaration_id}: {self.count}"
+
+
+# A mayor leads a commune; a président·e leads every other kind of local authority.
+FUNCTIONS_BY_KIND = {
+    Signature.Function.MAIRE: {Territory.Kind.COMMUNE},
+    Signature.Function.PRESIDENT: set(Territory.Kind) - {Territory.Kind.COMMUNE},
+}
+
+
+def function_fits(function: str, kind: str) -> bool:
+    """False for an executive function that does not lead this kind (a "Maire" of an EPCI)."""
+    kinds = FUNCTIONS_BY_KIND.get(function)
+    return kinds is None or kind in kinds

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from declarations.models import Declaration
 
-from . import deliberations
 from .models import Contest, Correction, Flag, ModerationEvent, OutgoingEmail, Signature
+from .proof import storage
 from .services import anonymise_signature
 
 logger = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ RULES = (
     delete_closed_corrections,
     erase_ended_signatures,
     erase_closed_signatures,
-    deliberations.delete_orphan_deliberation_files,
+    storage.delete_orphan_deliberation_files,
 )
 
 

@@ -1,6 +1,5 @@
 """Signing workflows: each function is one state change, with its side effects listed."""
 
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -10,13 +9,11 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.after_response import after_commit_and_response
+from core.after_response import after_commit_and_response
 from declarations.models import Declaration, Network
 from territories.models import Territory
 from territories.normalize import normalize
 
-from . import flags
-from .flags import refresh_proof
 from .models import (
     Contest,
     Correction,
@@ -28,13 +25,13 @@ from .models import (
     private_storage,
     source_hash,
 )
+from .proof.levels import refresh_proof
 from .tasks import (
     queue_due_proofs,
     refresh_stats,
     send_confirmation_email,
     send_contest_answer,
     send_contest_received,
-    send_correction_decision_email,
     send_decision_email,
     send_manage_link_email,
 )
@@ -147,7 +144,7 @@ def sign_declaration(
     duplicates); creates the described territory when it is not listed (see
     get_or_create_unlisted_territory); leaves its flags due (`proof_refreshed_at`
     empty) and, after commit (and after the response, in a request: see
-    alliance.after_response), has a `signatures.refresh_due_proofs` run queued
+    core.after_response), has a `signatures.refresh_due_proofs` run queued
     unless one is waiting (tasks.queue_due_proofs); sets
     `confirmation_queued_at` and, at the same moment, queues the
     `signatures.send_confirmation_email` task, unless one was queued moments
@@ -257,7 +254,7 @@ def _sign_in_transaction(declaration, territory, signatory, networks, fields, su
         # them again; beat's run every minute catches a queueing that was lost.
         after_commit_and_response(queue_due_proofs)
     if not signature.confirmation_recently_queued(now):
-        _queue_confirmation(signature)
+        queue_confirmation(signature)
     return signature
 
 
@@ -272,13 +269,13 @@ def _record_suspect(declaration, territory, fields, networks, reason, now) -> Si
     )
     if networks:
         signature.networks.add(*networks)
-    flags.add_flag(signature, Flag.Code.SUSPECT, reason)
+    Flag.set_on(signature, Flag.Code.SUSPECT, reason)
     # As for a person's signature, the other flags after commit: a flood stays cheap.
     after_commit_and_response(queue_due_proofs)
     return signature
 
 
-def _queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
+def queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
     """Queue the link after commit and the response; False when the address's caps
     refuse one more email."""
     if capped and not OutgoingEmail.objects.claim(
@@ -311,7 +308,7 @@ def send_new_links(*, email: str) -> int:
         for signature in pending:
             if signature.confirmation_recently_queued(now):
                 continue
-            if not _queue_confirmation(signature):
+            if not queue_confirmation(signature):
                 break
             queued += 1
     return queued
@@ -416,7 +413,7 @@ def change_status(
         if action == Action.CONFIRM:
             refresh_proof(signature)
         if action == Action.RELEASE:
-            _queue_confirmation(signature, capped=False)  # a moderator vouched for it
+            queue_confirmation(signature, capped=False)  # a moderator vouched for it
         if target in (Status.REJECTED, Status.WITHDRAWN):
             decide_contests(signature_id=signature.pk, outcome=Contest.Outcome.UPHELD, actor=actor)
         if target == Status.PUBLISHED and not signature.territory.is_active:
@@ -438,27 +435,6 @@ def confirm_signature(*, signature_id: int) -> Signature:
 
 def _queue_decision_email(event_id: int) -> None:
     transaction.on_commit(lambda: send_decision_email.delay(event_id), robust=True)
-
-
-def resend_link_for_moderator(*, signature_id: int, actor) -> bool:
-    """A moderator sends a pending signature its link again.
-
-    Side effects: as send_new_links, for one signature, plus an audit
-    event. Returns False (and does nothing) when it is not pending.
-    """
-    with transaction.atomic():
-        signature = Signature.objects.pending().select_for_update().filter(pk=signature_id).first()
-        if signature is None:
-            return False
-        _queue_confirmation(signature)
-        ModerationEvent.objects.create(
-            signature=signature,
-            actor=actor,
-            action=Action.RESEND,
-            from_status=signature.status,
-            to_status=signature.status,
-        )
-    return True
 
 
 def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYMISE) -> Signature:
@@ -563,7 +539,7 @@ def contest_signature(*, signature_id: int, contester: Contester, source: Source
             message=contester.message,
             ip_hash=source_hash(source.ip or ""),
         )
-        flags.add_flag(
+        Flag.set_on(
             signature,
             Flag.Code.CONTESTED,
             f"{contester.first_name} {contester.last_name}, {contester.function}",
@@ -614,53 +590,6 @@ def decide_contests(*, signature_id: int, outcome: str, actor=None) -> int:
     return len(open_contests)
 
 
-# Statuses a bulk invalidation takes out; a decided rejection or withdrawal stays as is.
-INVALIDATED_STATUSES = (Status.SUSPECT, Status.PENDING, Status.CONFIRMED, Status.PUBLISHED)
-
-
-def invalidate_by_source(
-    *,
-    declaration: Declaration,
-    source_field: str,
-    value: str,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    actor,
-    note: str = "",
-) -> int:
-    """Reject every signature from one source (IP hash, email domain or user agent) in a window.
-
-    Side effects: change_status(REJECT, reason "abusive") for each, with a note
-    naming the condition, so each keeps its own audit entry, email and count
-    refresh. Returns how many were rejected.
-    """
-    condition = _("Invalidation groupée : %(field)s = %(value)s, du %(start)s au %(end)s") % {
-        "field": source_field,
-        "value": value,
-        "start": timezone.localtime(start).strftime("%d/%m/%Y %H:%M"),
-        "end": timezone.localtime(end).strftime("%d/%m/%Y %H:%M"),
-    }
-    pks = list(
-        Signature.objects.from_source(declaration, source_field, value, start, end)
-        .filter(status__in=INVALIDATED_STATUSES)
-        .values_list("pk", flat=True)
-    )
-    rejected = 0
-    for pk in pks:
-        try:
-            change_status(
-                signature_id=pk,
-                action=Action.REJECT,
-                actor=actor,
-                reason=ModerationEvent.Reason.ABUSIVE,
-                note=f"{condition}. {note}".strip(),
-            )
-            rejected += 1
-        except InvalidTransition:  # decided meanwhile
-            continue
-    return rejected
-
-
 # What a signatory corrects: the public name, function and comment.
 CORRECTABLE_FIELDS = ("first_name", "last_name", "function", "function_other", "comment")
 
@@ -693,47 +622,6 @@ def correct_signature(*, signature_id: int, fields: dict) -> Signature | Correct
             return signature
         Correction.objects.filter(signature=signature, decided_at__isnull=True).delete()
         return Correction.objects.create(signature=signature, **values)
-
-
-def decide_correction(*, correction_id: int, approve: bool, actor) -> Correction:
-    """A moderator publishes or refuses a correction of a published signature.
-
-    Side effects: approved, the signature takes the corrected values and
-    `corrected_at` (so the counts' version, and the public ETags, change) and
-    the counts refresh; records the outcome and an audit event; after commit,
-    emails the signatory the decision.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        correction = (
-            Correction.objects.select_for_update()
-            .select_related("signature")
-            .get(pk=correction_id, decided_at__isnull=True)
-        )
-        signature = correction.signature
-        if approve:
-            for name in CORRECTABLE_FIELDS:
-                setattr(signature, name, getattr(correction, name))
-            signature.signatory_search = normalize(f"{signature.first_name} {signature.last_name}")
-            signature.corrected_at = now
-            signature.save(update_fields=[*CORRECTABLE_FIELDS, "signatory_search", "corrected_at"])
-            queue_stats_refresh(signature.declaration_id)
-        correction.outcome = (
-            Correction.Outcome.APPROVED if approve else Correction.Outcome.REJECTED
-        )
-        correction.decided_at = now
-        correction.save(update_fields=["outcome", "decided_at"])
-        ModerationEvent.objects.create(
-            signature=signature,
-            actor=actor,
-            action=Action.CORRECTION_APPROVED if approve else Action.CORRECTION_REJECTED,
-            from_status=signature.status,
-            to_status=signature.status,
-        )
-        transaction.on_commit(
-            lambda: send_correction_decision_email.delay(correction.pk), robust=True
-        )
-    return correction
 
 
 def withdraw_signature(*, signature_id: int) -> Signature:
@@ -769,25 +657,3 @@ def send_manage_links(*, email: str) -> int:
             transaction.on_commit(lambda pk=pk: send_manage_link_email.delay(pk), robust=True)
             queued += 1
     return queued
-
-
-def renew_manage_link(*, signature_id: int, actor) -> Signature:
-    """A moderator revokes a signature's "manage" link and sends a fresh one.
-
-    Side effects: replaces `manage_secret` (every earlier link stops working),
-    records an audit event, queues the new link's email after commit.
-    """
-    with transaction.atomic():
-        signature = Signature.objects.select_for_update().get(pk=signature_id)
-        signature.manage_secret = new_manage_secret()
-        signature.save(update_fields=["manage_secret"])
-        ModerationEvent.objects.create(
-            signature=signature,
-            actor=actor,
-            action=Action.NEW_MANAGE_LINK,
-            from_status=signature.status,
-            to_status=signature.status,
-        )
-        if signature.email:
-            transaction.on_commit(lambda: send_manage_link_email.delay(signature.pk), robust=True)
-    return signature

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from alliance.resilience import cache_or_none, write_cache_quietly
+from core.resilience import cache_or_none, write_cache_quietly
 from declarations.models import Declaration, Network
 from territories.models import Territory
 

@@ -8,10 +8,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from alliance.resilience import DATABASE_RESTART_ERRORS, cache_or_none, write_cache_quietly
+from core.resilience import DATABASE_RESTART_ERRORS, cache_or_none, write_cache_quietly
 
-from . import delivery, flags, stats
+from . import delivery, stats
 from .models import ModerationEvent, Signature
+from .proof import levels
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ def refresh_due_proofs() -> int:
     Queued after signing (queue_due_proofs, due PROOFS_DELAY_SECONDS later) and by beat
     every minute. The mark is cleared before reading: a signature committed after the
     read queues the next run.
-    All of a run's signatures are computed together (flags.refresh_proofs: each read
+    All of a run's signatures are computed together (levels.refresh_proofs: each read
     once for all), at most PROOFS_PER_RUN, the rest in a run queued behind, so a
     flood does not hold a worker process for long. If that fails, one by one: a
     signature whose refresh fails is logged and marked done (confirming computes its
@@ -239,13 +240,13 @@ def refresh_due_proofs() -> int:
         Signature.objects.proof_due().select_related("territory").order_by("pk")[:PROOFS_PER_RUN]
     )
     try:
-        flags.refresh_proofs(due)
+        levels.refresh_proofs(due)
     except DATABASE_RESTART_ERRORS:
         raise
     except Exception:  # noqa: BLE001 - one by one, to find the signature at fault
         for signature in due:
             try:
-                flags.refresh_proof(signature)
+                levels.refresh_proof(signature)
             except DATABASE_RESTART_ERRORS:
                 raise
             except Exception:

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import deliberations, proconnect, views
+from proconnect import views as proconnect
+
+from . import views
+from .proof import views as proof_views
 
 app_name = "signatures"
 
@@ -15,7 +18,7 @@ urlpatterns = [
     path("signatures/gerer/<str:token>/", views.manage, name="manage"),
     path(
         "signatures/deliberation/<str:public_id>/",
-        deliberations.moderator_deliberation,
+        proof_views.moderator_deliberation,
         name="deliberation",
     ),
     path("proconnect/login/", proconnect.login, name="proconnect_login"),

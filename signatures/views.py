@@ -14,14 +14,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from alliance.proxies import client_ip
-from alliance.resilience import count_request, over_limit, retry_once_on_database_restart
+from core.proxies import client_ip
+from core.resilience import count_request, over_limit, retry_once_on_database_restart
 from declarations.models import Declaration
+from proconnect import session as proconnect
 from territories.models import Territory
 from territories.normalize import normalize
 from territories.search import search_territories
 
-from . import deliberations, proconnect, services
+from . import services
 from .forms import (
     ContestForm,
     CorrectionForm,
@@ -32,6 +33,7 @@ from .forms import (
     started_stamp,
 )
 from .models import CONFIRMATION_VALID_DAYS, Correction, Signature
+from .proof import deliberations
 
 # Per IP and hour. Past SIGN_PER_HOUR a submission is kept silently as suspect (a town
 # hall behind one address may sign for a few bodies, a script for hundreds); past
@@ -113,7 +115,7 @@ def sign(request, slug):
 # The declaration it shows is kept as long: its lookup (a query, and the connection's
 # health check before it) was then half of the page's time. A save of the declaration
 # forgets both in its own process; other processes see it within the minute, as the
-# page cache's pages (alliance/pagecache.py). A submission always reads it afresh.
+# page cache's pages (core/pagecache.py). A submission always reads it afresh.
 BLANK_FORM_SECONDS = 60
 CSRF_PLACEHOLDER = "csrf-placeholder-7d1c0e"
 STARTED_PLACEHOLDER = "started-placeholder-7d1c0e"

@@ -2,7 +2,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from alliance.pagecache import cached_briefly
+from core.pagecache import cached_briefly
 
 from .search import search_territories
 

@@ -164,7 +164,7 @@ class Stack:
                 "--timeout",
                 "60",
                 "--logger-class",
-                "alliance.redaction.GunicornLogger",
+                "core.redaction.GunicornLogger",
                 "--access-logfile",
                 "-",
             ],

@@ -1,4 +1,4 @@
-"""alliance/after_response.py: work left for after the response, run once it has gone."""
+"""core/after_response.py: work left for after the response, run once it has gone."""
 
 import re
 from io import BytesIO
@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from django.test import RequestFactory
 from django.urls import reverse
 
-from alliance.after_response import after_response
+from core.after_response import after_response
 from signatures import tasks
 from signatures.models import Signature
 from tests.factories import signature_form_data

@@ -1,8 +1,12 @@
 """The layering of the apps, checked on the source: imports point one way, without cycles.
 
-public → signatures → territories, declarations; alliance (the project) may
-import any app. Only top-level imports count: ruff's PLC0415 refuses imports
-inside functions, which are how cycles used to hide.
+    public, moderation → signatures → proconnect, territories, declarations → core
+
+`core` imports no app; `alliance` (the project: settings, URLs, WSGI, Celery) may
+import any. The layering counts every import, the few inside functions included
+(each marked for ruff's PLC0415, which refuses the others): an import deferred
+to save memory still goes one way. The cycle check counts top-level imports, the
+ones that run when a module is loaded.
 """
 
 import ast
@@ -14,13 +18,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("declarations", "territories", "signatures", "public")
-# Which apps each app may import (besides itself and the project's `alliance`).
+APPS = (
+    "alliance",
+    "core",
+    "declarations",
+    "territories",
+    "proconnect",
+    "signatures",
+    "moderation",
+    "public",
+)
+# Which apps each app may import, besides itself.
 ALLOWED = {
-    "declarations": set(),
-    "territories": set(),
-    "signatures": {"declarations", "territories"},
-    "public": {"declarations", "territories", "signatures"},
+    "alliance": set(APPS),
+    "core": set(),
+    "declarations": {"core"},
+    "territories": {"core"},
+    "proconnect": {"core"},
+    "signatures": {"core", "declarations", "territories", "proconnect"},
+    "moderation": {"core", "declarations", "territories", "signatures"},
+    "public": {"core", "declarations", "territories", "signatures"},
 }
 
 
@@ -33,11 +50,12 @@ def _modules():
             yield name.removesuffix(".__init__"), path
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """Project modules imported at the top level of a module."""
+def _imports(name: str, path: Path, *, top_level_only: bool = True) -> set[str]:
+    """Project modules imported by a module: at its top level, or anywhere in it."""
     found = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.parse(path.read_text()).body:
+    tree = ast.parse(path.read_text())
+    for node in tree.body if top_level_only else ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -50,26 +68,52 @@ def _imports(name: str, path: Path) -> set[str]:
     return {module for module in found if module.split(".")[0] in APPS}
 
 
-def _graph() -> dict[str, set[str]]:
+def _graph(*, top_level_only: bool = True) -> dict[str, set[str]]:
     modules = dict(_modules())
     return {
-        name: {target for target in _imports(name, path) if target in modules and target != name}
+        name: {
+            target
+            for target in _imports(name, path, top_level_only=top_level_only)
+            if target.split(".")[0] in APPS and target != name
+        }
         for name, path in modules.items()
     }
+
+
+def test_every_app_is_checked():
+    """A new app must be placed in the layers before it can land."""
+    ours = {
+        path.parent.name
+        for path in ROOT.glob("*/__init__.py")
+        if path.parent.name not in {"tests", "benchmarks", "static", "templates", "locale"}
+    }
+    assert ours == set(APPS)
 
 
 def test_apps_import_only_the_layers_below_them():
     wrong = [
         f"{source} imports {target}"
-        for source, targets in _graph().items()
+        for source, targets in _graph(top_level_only=False).items()
         for target in targets
         if target.split(".")[0] not in ALLOWED[source.split(".")[0]] | {source.split(".")[0]}
     ]
     assert wrong == []
 
 
+def test_core_imports_no_app():
+    wrong = [
+        f"{source} imports {target}"
+        for source, targets in _graph(top_level_only=False).items()
+        if source.split(".")[0] == "core"
+        for target in targets
+        if target.split(".")[0] != "core"
+    ]
+    assert wrong == []
+
+
 def test_application_modules_import_each_other_without_cycles():
-    graph = _graph()
+    modules = dict(_modules())
+    graph = {name: targets & set(modules) for name, targets in _graph().items()}
     visiting, done, cycles = set(), set(), []
 
     def visit(module, trail):
@@ -88,11 +132,8 @@ def test_application_modules_import_each_other_without_cycles():
     assert cycles == []
 
 
-@pytest.mark.parametrize(
-    "order", list(itertools.permutations(["services", "tasks", "delivery"])), ids="-".join
-)
-def test_signature_modules_import_in_any_order(order):
-    """A fresh interpreter imports them in this order, before anything else does."""
+def _import_in_order(modules) -> subprocess.CompletedProcess:
+    """A fresh interpreter imports these modules in this order, before anything else does."""
     script = "\n".join(
         [
             "import importlib, os",
@@ -100,13 +141,32 @@ def test_signature_modules_import_in_any_order(order):
             "from django.apps import apps",
             "from django.conf import settings",
             # Models only: the admin's autodiscovery would import the modules first.
-            "apps.populate([a.replace('django.contrib.admin', "
-            "'django.contrib.admin.apps.SimpleAdminConfig') if a == 'django.contrib.admin' "
-            "else a for a in settings.INSTALLED_APPS])",
-            *(f"importlib.import_module('signatures.{name}')" for name in order),
+            "apps.populate([a.replace('core.admin_app.AdminConfig', "
+            "'django.contrib.admin.apps.SimpleAdminConfig') for a in settings.INSTALLED_APPS])",
+            *(f"importlib.import_module({name!r})" for name in modules),
         ]
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
     )
+
+
+@pytest.mark.parametrize(
+    "order", list(itertools.permutations(["services", "tasks", "delivery"])), ids="-".join
+)
+def test_signature_modules_import_in_any_order(order):
+    result = _import_in_order(f"signatures.{name}" for name in order)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("direction", ["top-down", "bottom-up"])
+def test_every_module_imports_first(direction):
+    """Every application module, each imported before the ones it would come after."""
+    names = sorted(
+        name
+        for name, _path in _modules()
+        if name.split(".")[0] != "alliance" and not name.endswith(".apps")
+    )
+    ranked = sorted(names, key=lambda name: APPS.index(name.split(".")[0]))
+    result = _import_in_order(ranked if direction == "bottom-up" else ranked[::-1])
     assert result.returncode == 0, result.stderr

@@ -1,11 +1,11 @@
-"""alliance/cache.py: Django's Redis cache, one redis-py client per pool, on a real Redis."""
+"""core/cache.py: Django's Redis cache, one redis-py client per pool, on a real Redis."""
 
 import threading
 
 import pytest
 from django.conf import settings
 
-from alliance.cache import RedisCache
+from core.cache import RedisCache
 
 pytestmark = pytest.mark.redis
 

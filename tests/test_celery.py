@@ -8,8 +8,8 @@ from celery.fixups.django import DjangoWorkerFixup
 from django.db import OperationalError, connection
 
 from alliance.celery import app
-from alliance.models import WorkerHeartbeat
-from alliance.tasks import heartbeat
+from core.models import WorkerHeartbeat
+from core.tasks import heartbeat
 from signatures.models import Signature
 from signatures.tasks import refresh_due_proofs
 from tests.conftest import running_worker, wait_for

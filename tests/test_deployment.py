@@ -74,7 +74,7 @@ def test_gunicorn_configuration_loads_the_application_as_the_image_runs_it():
     for line in result.stdout.splitlines():
         name, _equals, value = line.partition(" = ")
         resolved[name.strip()] = value.strip()
-    assert resolved["worker_class"] == "alliance.gunicorn_worker.ThreadWorkerAcceptingWhenFree"
+    assert resolved["worker_class"] == "core.gunicorn_worker.ThreadWorkerAcceptingWhenFree"
     assert resolved["preload_app"] == "True"
-    assert resolved["logger_class"] == "alliance.redaction.GunicornLogger"
+    assert resolved["logger_class"] == "core.redaction.GunicornLogger"
     assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()

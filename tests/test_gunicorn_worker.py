@@ -1,4 +1,4 @@
-"""The web worker class (alliance/gunicorn_worker.py) on a real gunicorn: a process whose
+"""The web worker class (core/gunicorn_worker.py) on a real gunicorn: a process whose
 threads are all busy leaves new connections to an idle sibling, and none is lost."""
 
 import http.client
@@ -14,7 +14,7 @@ import pytest
 from tests.smtp_sink import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKER = "alliance.gunicorn_worker.ThreadWorkerAcceptingWhenFree"
+WORKER = "core.gunicorn_worker.ThreadWorkerAcceptingWhenFree"
 
 
 def application(environ, start_response):

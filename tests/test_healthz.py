@@ -5,8 +5,8 @@ from django.test import override_settings
 from django.utils import timezone
 from freezegun import freeze_time
 
-from alliance.models import WorkerHeartbeat
-from alliance.tasks import heartbeat
+from core.models import WorkerHeartbeat
+from core.tasks import heartbeat
 from tests.factories import SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_healthz_goes_red_when_the_smtp_server_is_down(client, settings):
 def test_healthz_goes_red_when_redis_is_unreachable(client):
     redis_cache = {
         "default": {
-            "BACKEND": "alliance.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": UNREACHABLE,
             "OPTIONS": {"socket_connect_timeout": 1},
         }

@@ -1,4 +1,4 @@
-"""The page cache in front of Django (alliance/pagecache.py), driven through WSGI."""
+"""The page cache in front of Django (core/pagecache.py), driven through WSGI."""
 
 import datetime
 import io
@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance import pagecache
-from alliance.pagecache import PageCache
+from core import pagecache
+from core.pagecache import PageCache
 from tests.factories import SignatureFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_not_found_is_never_cached(app, declaration):
 def test_cache_unreachable_falls_back_to_django(app, signed_declaration, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "alliance.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -1,9 +1,9 @@
-"""alliance.proxies: the client's address behind the trusted reverse proxies."""
+"""core.proxies: the client's address behind the trusted reverse proxies."""
 
 import pytest
 from django.test import RequestFactory
 
-from alliance.proxies import client_ip
+from core.proxies import client_ip
 
 
 @pytest.mark.parametrize(

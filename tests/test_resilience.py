@@ -1,4 +1,4 @@
-"""alliance/resilience.py: Redis down costs no signature, a PostgreSQL restart no error page."""
+"""core/resilience.py: Redis down costs no signature, a PostgreSQL restart no error page."""
 
 import psycopg
 import pytest
@@ -8,14 +8,14 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.resilience import fail_open
+from core.resilience import fail_open
 from signatures import tasks
 from signatures.models import Signature
 from tests.factories import SignatureFactory, signature_form_data
 
 UNREACHABLE_CACHE = {
     "default": {
-        "BACKEND": "alliance.cache.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -14,7 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from alliance.twofactor import RECOVERY_CODE_COUNT, issue_recovery_codes
+from core.twofactor import RECOVERY_CODE_COUNT, issue_recovery_codes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from signatures import proconnect
+from proconnect import session as proconnect
 from signatures.models import Flag, Signature
 from territories.models import TerritoryDomain
 from tests.conftest import _service_missing, wait_for

@@ -1,4 +1,4 @@
-"""The attestation of a published signature (signatures.attestation) and the public
+"""The attestation of a published signature (signatures.proof.attestation) and the public
 verification page its QR code leads to (public.verify)."""
 
 import io
@@ -13,8 +13,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from signatures.attestation import attestation_pdf, winansi
 from signatures.models import Signature
+from signatures.proof.attestation import attestation_pdf, winansi
 from signatures.services import change_status
 from tests.factories import SignatureFactory, TerritoryFactory
 

@@ -379,7 +379,7 @@ def test_add_and_popup_pages_are_titled_in_french(admin_client):
 
 # --- Every label of the admin in French -------------------------------------------------
 
-OUR_APPS = ("alliance", "declarations", "territories", "signatures")
+OUR_APPS = ("core", "declarations", "territories", "signatures")
 # Registered by libraries whose labels we cannot set: django-axes and django-otp ship
 # their own (partly English) wording. Only superusers see them; their pages must still load.
 LIBRARY_APPS = ("axes", "otp_totp", "otp_static")

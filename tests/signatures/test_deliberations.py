@@ -17,14 +17,11 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
-from signatures import deliberations, retention, services
-from signatures.deliberations import (
-    DeliberationField,
-    attach_deliberation,
-    delete_orphan_deliberation_files,
-    set_deliberation_public,
-)
-from signatures.models import Signature
+from signatures import retention, services
+from signatures.models import Signature, private_storage
+from signatures.proof.deliberations import attach_deliberation, set_deliberation_public
+from signatures.proof.fields import DeliberationField
+from signatures.proof.storage import delete_orphan_deliberation_files
 from tests.factories import SignatureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -351,4 +348,4 @@ def test_module_reads_private_root_at_each_call(settings, tmp_path):
     settings.PRIVATE_ROOT = tmp_path / "ailleurs"
     name = _attached().deliberation.name
     assert (tmp_path / "ailleurs" / name).exists()
-    assert deliberations.private_storage().location == str(tmp_path / "ailleurs")
+    assert private_storage().location == str(tmp_path / "ailleurs")

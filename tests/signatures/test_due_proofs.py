@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.celery import app
-from signatures import flags, tasks
+from signatures import tasks
 from signatures.models import Flag, Signature
+from signatures.proof import levels
 from tests.factories import SignatureFactory, TerritoryFactory, signature_form_data
 
 pytestmark = pytest.mark.django_db
@@ -85,14 +86,14 @@ def test_a_flood_is_split_into_runs(monkeypatch):
 def test_a_signature_that_fails_does_not_hold_the_others(monkeypatch, caplog):
     broken = SignatureFactory(territory=TerritoryFactory(name="Cassée"))
     fine = SignatureFactory(email="maire@gmail.com")
-    refresh = flags.refresh_proofs
+    refresh = levels.refresh_proofs
 
     def refresh_or_fail(signatures):
         if broken in signatures:
             raise ValueError("broken")
         refresh(signatures)
 
-    monkeypatch.setattr(flags, "refresh_proofs", refresh_or_fail)  # the run, then one by one
+    monkeypatch.setattr(levels, "refresh_proofs", refresh_or_fail)  # the run, then one by one
     assert tasks.refresh_due_proofs() == 2
     assert fine.flags.filter(code=Flag.Code.WEBMAIL).exists()
     assert not Signature.objects.proof_due().exists()

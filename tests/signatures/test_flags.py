@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from signatures import flags
+from moderation import flags
 from signatures.models import Flag
 from tests.factories import (
     DeclarationFactory,

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from gunicorn.config import Config as GunicornConfig
 
-from alliance.redaction import GunicornLogger, RedactSecretLinks
+from core.redaction import GunicornLogger, RedactSecretLinks
+from moderation import decisions
 from public.filters import published_signatures
 from signatures import services, stats
 from signatures.forms import consent_version
@@ -64,7 +65,7 @@ def test_every_email_to_a_signatory_carries_a_working_manage_link(
             fields={**signature_form_data(), "function_other": "", "comment": ""},
         )
     with django_capture_on_commit_callbacks(execute=True):
-        services.decide_correction(
+        decisions.decide_correction(
             correction_id=Correction.objects.get().pk, approve=False, actor=moderator
         )
     with django_capture_on_commit_callbacks(execute=True):

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from signatures import proconnect
+from proconnect import session as proconnect
 from tests.conftest import _service_missing
 from tests.proconnect_provider import (
     CLIENT_ID,

@@ -8,9 +8,9 @@ from django.urls import reverse
 from pypdf import PdfWriter
 
 from public.filters import public_row
-from signatures import flags, services
+from signatures import services
 from signatures.forms import SignatureForm
-from signatures.models import Flag, Signature
+from signatures.models import Flag, Signature, function_fits
 from territories.models import TerritoryDomain
 from tests.factories import SignatureFactory, TerritoryFactory, fake_siren, signature_form_data
 
@@ -158,10 +158,10 @@ def test_a_proconnect_siret_of_another_organisation_is_flagged_naming_both(decla
 
 
 def test_function_fits_the_executive_of_each_kind():
-    assert flags.function_fits("maire", "commune")
-    assert not flags.function_fits("maire", "region")
-    assert flags.function_fits("president", "region")
-    assert flags.function_fits("autre", "commune")
+    assert function_fits("maire", "commune")
+    assert not function_fits("maire", "region")
+    assert function_fits("president", "region")
+    assert function_fits("autre", "commune")
 
 
 def _pdf_bytes() -> bytes:

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from declarations.models import Declaration
+from moderation import decisions
 from signatures import services, stats
 from signatures.models import ModerationEvent, Signature
 from territories.search import search_territories
@@ -269,12 +270,12 @@ def test_resend_link_for_moderator_queues_a_new_link_and_records_it(
 ):
     signature = SignatureFactory(status="pending")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.resend_link_for_moderator(signature_id=signature.pk, actor=moderator)
+        assert decisions.resend_link_for_moderator(signature_id=signature.pk, actor=moderator)
     assert len(mailoutbox) == 1
     assert "Confirmez la signature" in mailoutbox[0].subject
     assert signature.events.get().action == Action.RESEND
     confirmed = SignatureFactory(status="confirmed")
-    assert not services.resend_link_for_moderator(signature_id=confirmed.pk, actor=moderator)
+    assert not decisions.resend_link_for_moderator(signature_id=confirmed.pk, actor=moderator)
 
 
 def test_anonymise_signature_erases_personal_data_and_keeps_the_count(

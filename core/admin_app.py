@@ -7,7 +7,7 @@ from django.contrib.admin.apps import SimpleAdminConfig
 from django.utils.module_loading import module_has_submodule
 
 # django-import-export's admin module registers nothing: it holds the mixins that the
-# signatures' export page imports when used (signatures/admin_export.py). Importing it
+# signatures' export page imports when used (moderation/exports.py). Importing it
 # probes every spreadsheet format, which loads openpyxl and Pillow: about 20 MiB in
 # each web process for a page that moderators open now and then.
 NOT_DISCOVERED = {"import_export"}

@@ -9,9 +9,10 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
+from signatures.models import Signature
+from signatures.text import spreadsheet_safe
+
 from .admin import SignatureAdmin
-from .models import Signature
-from .text import spreadsheet_safe
 
 
 class SignatureResource(resources.ModelResource):

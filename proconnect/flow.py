@@ -20,7 +20,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from .proconnect import NEXT_SESSION_KEY, SESSION_KEY, is_configured, safe_next
+from .session import NEXT_SESSION_KEY, SESSION_KEY, is_configured, safe_next
 
 logger = logging.getLogger(__name__)
 

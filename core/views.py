@@ -25,7 +25,7 @@ def switch_language(request):
 
     A GET form rather than Django's set_language (a POST): public pages then
     carry no CSRF token, so one rendering of a page serves every visitor
-    (alliance/pagecache.py). Switching someone's language is all a forged
+    (core/pagecache.py). Switching someone's language is all a forged
     link could do.
     """
     language = request.GET.get("language", "")

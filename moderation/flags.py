@@ -1,30 +1,21 @@
 """Flags that help moderators judge a signature. They inform; they never block.
 
-Computed when a signature is submitted and again when it is confirmed (the
-"many territories" flags depend on signatures made meanwhile), and stored.
+Computed with the verification level (signatures.proof.levels.refresh_proofs calls
+`refresh_flags`, named in settings.PROOF_REFRESHERS) a few seconds after a signature is
+submitted and again when it is confirmed (the "many territories" flags depend on
+signatures made meanwhile), and stored.
 """
 
 import datetime
 from collections import defaultdict
 
-from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
+from signatures.models import Flag, Signature, function_fits
+from signatures.proof.levels import WEBMAIL_DOMAINS, proconnect_matches
+from signatures.text import MARKUP
 from territories.models import Territory, TerritoryDomain
 
-from .models import Flag, Signature
-from .text import MARKUP
-
-# Free webmail domains: an official is expected to write from an institutional address.
-WEBMAIL_DOMAINS = frozenset(
-    {
-        "aol.com", "bbox.fr", "club-internet.fr", "free.fr", "gmail.com", "googlemail.com",
-        "gmx.com", "gmx.fr", "hotmail.com", "hotmail.fr", "icloud.com", "laposte.net",
-        "live.com", "live.fr", "mac.com", "me.com", "msn.com", "neuf.fr", "numericable.fr",
-        "orange.fr", "outlook.com", "outlook.fr", "proton.me", "protonmail.com", "sfr.fr",
-        "wanadoo.fr", "yahoo.com", "yahoo.fr", "ymail.com",
-    }
-)  # fmt: skip
 # Several territories from one domain or one IP within these windows is unusual:
 # one official signs for one body (an EPCI president may also sign for a commune).
 DOMAIN_WINDOW = datetime.timedelta(hours=24)
@@ -175,6 +166,11 @@ def refresh_flags(signature: Signature) -> None:
     _store_flags([signature], {signature.pk: compute_flags(signature)})
 
 
+def refresh_flags_for(signatures: list[Signature]) -> None:
+    """refresh_flags for several signatures (with their territories), each read made once."""
+    _store_flags(signatures, compute_flags_for(signatures))
+
+
 def _store_flags(signatures: list[Signature], found: dict[int, dict[str, str]]) -> None:
     """One read of the stored flags, then only the writes that change something: the
     worker does this for every signature, and new ones usually need one INSERT."""
@@ -199,93 +195,3 @@ def _store_flags(signatures: list[Signature], found: dict[int, dict[str, str]]) 
     if new:
         # A refresh running at the same time (signing, then confirming) may add one first.
         Flag.objects.bulk_create(new, ignore_conflicts=True)
-
-
-def add_flag(signature: Signature, code: str, detail: str = "") -> None:
-    """Set a flag the workflows decide (suspect, contested), keeping the latest detail."""
-    Flag.objects.update_or_create(
-        signature=signature, code=code, defaults={"detail": str(detail)[:300]}
-    )
-
-
-# A mayor leads a commune; a président·e leads every other kind of local authority.
-FUNCTIONS_BY_KIND = {
-    Signature.Function.MAIRE: {Territory.Kind.COMMUNE},
-    Signature.Function.PRESIDENT: set(Territory.Kind) - {Territory.Kind.COMMUNE},
-}
-
-
-def function_fits(function: str, kind: str) -> bool:
-    """False for an executive function that does not lead this kind (a "Maire" of an EPCI)."""
-    kinds = FUNCTIONS_BY_KIND.get(function)
-    return kinds is None or kind in kinds
-
-
-def proconnect_matches(signature: Signature) -> bool:
-    """The organisation ProConnect vouched for is the territory: SIRET starts with its SIREN."""
-    siren = signature.territory.siren
-    return bool(siren) and signature.proconnect_siret[:9] == siren
-
-
-def verification_level(signature: Signature) -> str:
-    """The strongest proof that applies to this signature (Signature.Verification)."""
-    return _verification_levels([signature])[signature.pk]
-
-
-def _verification_levels(signatures: list[Signature]) -> dict[int, str]:
-    level = Signature.Verification
-    official = set(
-        TerritoryDomain.objects.filter(
-            domain__in={s.email_domain for s in signatures if s.email_domain},
-            territory_id__in={s.territory_id for s in signatures},
-        ).values_list("territory_id", "domain")
-    )
-    levels = {}
-    for signature in signatures:
-        if signature.proconnect_siret and proconnect_matches(signature):
-            levels[signature.pk] = level.PROCONNECT
-        elif signature.deliberation:
-            levels[signature.pk] = level.DELIBERATION
-        elif (signature.territory_id, signature.email_domain) in official:
-            levels[signature.pk] = level.OFFICIAL_DOMAIN
-        else:
-            levels[signature.pk] = level.EMAIL
-    return levels
-
-
-def refresh_proof(signature: Signature) -> None:
-    """Recompute what tells moderators and the public how the signature is proven."""
-    refresh_proofs([signature])
-
-
-def refresh_proofs(signatures: list[Signature]) -> None:
-    """refresh_proof for several signatures (with their territories), reading once for all.
-
-    Side effects: stores the flags (compute_flags), the verification level
-    (verification_level) and `proof_refreshed_at` of each; a ProConnect-verified
-    signature teaches its territory its email domain (TerritoryDomain, unless webmail
-    or already known for another territory), so later signatures from it rank
-    "official domain".
-    """
-    for signature in signatures:
-        if (
-            signature.proconnect_siret
-            and proconnect_matches(signature)
-            and signature.email_domain
-            and signature.email_domain not in WEBMAIL_DOMAINS
-        ):
-            TerritoryDomain.objects.get_or_create(
-                domain=signature.email_domain,
-                defaults={
-                    "territory_id": signature.territory_id,
-                    "source": TerritoryDomain.Source.PROCONNECT,
-                },
-            )
-    _store_flags(signatures, compute_flags_for(signatures))
-    levels = _verification_levels(signatures)
-    by_level = {}
-    for signature in signatures:
-        signature.verification = levels[signature.pk]
-        by_level.setdefault(signature.verification, []).append(signature.pk)
-    for level, ids in by_level.items():
-        Signature.objects.filter(pk__in=ids).update(verification=level, proof_refreshed_at=Now())

@@ -18,6 +18,8 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         verbose_name = _("signal de vie d'un worker")
         verbose_name_plural = _("signaux de vie des workers")
+        # The table the `alliance` app created before the model moved here.
+        db_table = "alliance_workerheartbeat"
 
     def __str__(self) -> str:
         return f"{self.hostname} {self.seen_at:%H:%M:%S}"

@@ -23,10 +23,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from declarations.models import Declaration
+from signatures import services
+from signatures.models import (
+    Contest,
+    Correction,
+    Flag,
+    ModerationEvent,
+    ModerationQueue,
+    Signature,
+)
+from signatures.proof import deliberations, levels
 from territories.models import Territory, TerritoryDomain
 
-from . import deliberations, services
-from .models import Contest, Correction, Flag, ModerationEvent, ModerationQueue, Signature
+from . import decisions
 
 Action = ModerationEvent.Action
 
@@ -658,7 +667,7 @@ class SignatureAdminBase(admin.ModelAdmin):
         ).values_list("pk", flat=True)
         count = 0
         for pk in list(open_corrections):
-            services.decide_correction(correction_id=pk, approve=approve, actor=request.user)
+            decisions.decide_correction(correction_id=pk, approve=approve, actor=request.user)
             count += 1
         self.message_user(
             request,
@@ -677,7 +686,7 @@ class SignatureAdminBase(admin.ModelAdmin):
     def renew_manage_link(self, request, queryset):
         pks = list(queryset.values_list("pk", flat=True))
         for pk in pks:
-            services.renew_manage_link(signature_id=pk, actor=request.user)
+            decisions.renew_manage_link(signature_id=pk, actor=request.user)
         self.message_user(
             request,
             ngettext(
@@ -695,7 +704,7 @@ class SignatureAdminBase(admin.ModelAdmin):
     @admin.action(description=_("Renvoyer le lien de confirmation"), permissions=["moderate"])
     def resend_confirmation(self, request, queryset):
         sent = sum(
-            services.resend_link_for_moderator(signature_id=pk, actor=request.user)
+            decisions.resend_link_for_moderator(signature_id=pk, actor=request.user)
             for pk in queryset.values_list("pk", flat=True)
         )
         self.message_user(
@@ -848,7 +857,7 @@ class InvalidationForm(forms.Form):
         data = self.cleaned_data
         return Signature.objects.from_source(
             data["declaration"], data["field"], data["value"], data["start"], data["end"]
-        ).filter(status__in=services.INVALIDATED_STATUSES)
+        ).filter(status__in=decisions.INVALIDATED_STATUSES)
 
 
 @admin.register(Signature)
@@ -897,7 +906,7 @@ class SignatureAdmin(SignatureAdminBase):
         openpyxl and Pillow: about 20 MiB in each web process for a page moderators
         open now and then (docs/performance.md, Memory).
         """
-        from .admin_export import SignatureExportAdmin  # noqa: PLC0415
+        from .exports import SignatureExportAdmin  # noqa: PLC0415
 
         return SignatureExportAdmin(self.model, self.admin_site).export_action(request)
 
@@ -953,7 +962,7 @@ class SignatureAdmin(SignatureAdminBase):
             return redirect("admin:signatures_signature_sources")
         if request.method == "POST" and "confirm" in request.POST:
             data = form.cleaned_data
-            count = services.invalidate_by_source(
+            count = decisions.invalidate_by_source(
                 declaration=data["declaration"],
                 source_field=data["field"],
                 value=data["value"],
@@ -1064,4 +1073,4 @@ class TerritoryDomainAdmin(admin.ModelAdmin):
         for signature in Signature.objects.filter(email_domain=obj.domain).select_related(
             "territory"
         ):
-            services.refresh_proof(signature)
+            levels.refresh_proof(signature)

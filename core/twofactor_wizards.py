@@ -1,4 +1,4 @@
-"""django-two-factor-auth's wizard views, imported at their first request (alliance.twofactor)."""
+"""django-two-factor-auth's wizard views, imported at their first request (core.twofactor)."""
 
 from django.http import HttpResponse
 from django.shortcuts import redirect

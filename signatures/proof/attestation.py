@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .models import Signature
+from ..models import Signature
 
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"

@@ -29,12 +29,11 @@ from http.cookies import CookieError, SimpleCookie
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.module_loading import import_string
 from django.utils.translation.trans_real import (
     get_supported_language_variant,
     parse_accept_lang_header,
 )
-
-from signatures.stats import version_for_slug
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,17 @@ CACHEABLE_PATH = re.compile(
 NO_VERSION = "-"  # an entry that only its TTL ends (cached_briefly)
 PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 KEPT_HEADERS_ON_304 = {"etag", "cache-control", "vary", "expires", "last-modified"}
+
+
+@functools.cache
+def _version_reader():
+    """The function named by PAGE_CACHE_VERSION: core imports no app, the settings say which."""
+    return import_string(settings.PAGE_CACHE_VERSION)
+
+
+def version_for_slug(slug: str) -> str | None:
+    """The counts' version of a declaration, None for an unknown slug."""
+    return _version_reader()(slug)
 
 
 def cached_with_counts(view):

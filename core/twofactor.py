@@ -93,7 +93,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 def _wizard(name: str):
-    """The library's view `name` (alliance/twofactor_wizards.py), imported at its first
+    """The library's view `name` (core/twofactor_wizards.py), imported at its first
     request: those views bring qrcode, Pillow and django-formtools, which every web
     process would otherwise carry for pages that only staff open, and rarely."""
 
