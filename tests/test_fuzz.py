@@ -28,7 +28,7 @@ CONTEST_FIELDS = sorted(ContestForm.base_fields)
 
 
 @pytest.fixture
-def places(declaration):
+def fuzz_places(declaration):
     territory = TerritoryFactory(kind="commune", siren=fake_siren(31))
     live = SignatureFactory(declaration=declaration, status="published")
     return {"territory": territory, "live": live}
@@ -41,7 +41,7 @@ def _ip(data) -> str:
 
 @FUZZ
 @given(data=st.data())
-def test_signing_form_never_fails_whatever_is_typed(client, declaration, places, data):
+def test_signing_form_never_fails_whatever_is_typed(client, declaration, fuzz_places, data):
     fields = data.draw(st.dictionaries(st.sampled_from([*SIGN_FIELDS, "action"]), TEXT))
     response = client.post(
         reverse("signatures:sign", args=[declaration.slug]), fields, REMOTE_ADDR=_ip(data)
@@ -51,9 +51,9 @@ def test_signing_form_never_fails_whatever_is_typed(client, declaration, places,
 
 @FUZZ
 @given(data=st.data())
-def test_contest_and_resend_forms_never_fail_whatever_is_typed(client, places, data):
+def test_contest_and_resend_forms_never_fail_whatever_is_typed(client, fuzz_places, data):
     contest = data.draw(st.dictionaries(st.sampled_from(CONTEST_FIELDS), TEXT))
-    url = reverse("signatures:contest", args=[places["live"].public_id])
+    url = reverse("signatures:contest", args=[fuzz_places["live"].public_id])
     assert client.post(url, contest, REMOTE_ADDR=_ip(data)).status_code < 500, contest
     resend = {"email": data.draw(TEXT)}
     response = client.post(reverse("signatures:resend"), resend, REMOTE_ADDR=_ip(data))
@@ -66,7 +66,7 @@ QUERY_PARAMETERS = ["q", "kind", "region", "departement", "network", "sort", "pa
 
 @FUZZ
 @given(data=st.data())
-def test_public_pages_never_fail_whatever_the_query_string(client, declaration, places, data):
+def test_public_pages_never_fail_whatever_the_query_string(client, declaration, fuzz_places, data):
     name = data.draw(st.sampled_from(PUBLIC_PAGES))
     params = data.draw(st.dictionaries(st.sampled_from(QUERY_PARAMETERS), TEXT))
     response = client.get(reverse(name, args=[declaration.slug]), params)

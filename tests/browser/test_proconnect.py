@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
-def stand_in(live_server):
+def live_stand_in(live_server):
     reason = missing()
     if reason:
         _service_missing(reason)
@@ -29,20 +29,22 @@ def stand_in(live_server):
 
 
 @pytest.fixture
-def proconnect_settings(stand_in, live_server, settings):
+def live_proconnect_settings(live_stand_in, live_server, settings):
     # The redirect URI is built from SITE_URL: here, the live server's address.
     settings.SITE_URL = live_server.url
-    settings.PROCONNECT_BASE_URL = stand_in.issuer
+    settings.PROCONNECT_BASE_URL = live_stand_in.issuer
     settings.PROCONNECT_CLIENT_ID = CLIENT_ID
     settings.PROCONNECT_CLIENT_SECRET = CLIENT_SECRET
     return settings
 
 
-def test_person_signs_in_with_proconnect(page, live_server, proconnect_settings, stand_in):
+def test_person_signs_in_with_proconnect(
+    page, live_server, live_proconnect_settings, live_stand_in
+):
     page.goto(reverse("signatures:proconnect_login") + "?next=/")
 
     # At the provider: its sign-in page, found by its label and button.
-    expect(page).to_have_url(re.compile(rf"^{re.escape(stand_in.issuer)}/interaction/"))
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_stand_in.issuer)}/interaction/"))
     page.get_by_role("textbox", name="Identifiant").fill(MARIE)
     page.get_by_role("button", name="Se connecter").click()
 
@@ -79,7 +81,7 @@ def _finish_signing(page) -> None:
 
 
 def test_official_whose_organisation_is_the_territory_signs_without_an_email(
-    page, live_server, proconnect_settings, smtp_sink
+    page, live_server, live_proconnect_settings, smtp_sink
 ):
     declaration = DeclarationFactory(slug="verifiee")
     territory = TerritoryFactory(
@@ -106,7 +108,7 @@ def test_official_whose_organisation_is_the_territory_signs_without_an_email(
 
 
 def test_official_of_another_organisation_goes_through_the_email_with_a_flag(
-    page, live_server, proconnect_settings, smtp_sink
+    page, live_server, live_proconnect_settings, smtp_sink
 ):
     declaration = DeclarationFactory(slug="non-verifiee")
     territory = TerritoryFactory(

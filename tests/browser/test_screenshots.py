@@ -28,7 +28,7 @@ OUTPUT = settings.BASE_DIR / "var/screenshots"
 
 
 @pytest.fixture
-def content(migration_data):
+def demo_content(migration_data):
     """The real referential, 300 published demonstration signatures and one pending."""
     call_command("import_territories", verbosity=0)
     call_command("seed_demo", signatures=300, verbosity=0)
@@ -69,7 +69,7 @@ def content(migration_data):
     return {"pending": pending, "rival": rival, "published": published}
 
 
-def _pages(content) -> dict[str, str]:
+def _pages(demo_content) -> dict[str, str]:
     """Page name (the PNG's) and its path; the same pages as test_accessibility."""
     sign = reverse("signatures:sign", args=[SLUG])
     return {
@@ -78,12 +78,12 @@ def _pages(content) -> dict[str, str]:
         "sign": sign,
         "check-inbox": reverse("signatures:check_inbox", args=[SLUG]),
         "confirm": reverse(
-            "signatures:confirm", args=[content["pending"].make_confirmation_token()]
+            "signatures:confirm", args=[demo_content["pending"].make_confirmation_token()]
         ),
         "link-problem": reverse("signatures:confirm", args=["lien-abime"]),
         "engagement": reverse("declarations:engagement", args=[SLUG]),
-        "verify": reverse("public:verify", args=[content["published"].public_id]),
-        "contest": reverse("signatures:contest", args=[content["published"].public_id]),
+        "verify": reverse("public:verify", args=[demo_content["published"].public_id]),
+        "contest": reverse("signatures:contest", args=[demo_content["published"].public_id]),
         "share-mastodon": reverse("public:share_mastodon") + "?instance=piaille.fr&text=Signez",
         "manage-request": reverse("signatures:manage_request"),
         "privacy": reverse("public:privacy"),
@@ -106,13 +106,13 @@ def _shoot(page, name: str, viewport_name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"{name}-{viewport_name}.png"), full_page=True)
 
 
-def test_screenshots_of_every_public_page(chromium, live_server, content):
+def test_screenshots_of_every_public_page(chromium, live_server, demo_content):
     # One referential import for both sizes: the tabs are opened here rather than by
     # the `page` fixture, which is one test per viewport.
     OUTPUT.mkdir(parents=True, exist_ok=True)
     for old in OUTPUT.glob("*.png"):  # a page that no longer exists leaves no stale file
         old.unlink()
-    pages = _pages(content)
+    pages = _pages(demo_content)
     for viewport_name, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
         context = chromium.new_context(viewport=viewport, locale="fr-FR", base_url=live_server.url)
         page = context.new_page()
@@ -150,7 +150,7 @@ def test_screenshots_of_every_public_page(chromium, live_server, content):
     # The moderators' queue and a signature's page with its decisions, as a moderator.
     moderator = UserFactory(username="moderatrice")
     moderator.groups.add(Group.objects.get(name="Modérateurs"))
-    queued = content["rival"]
+    queued = demo_content["rival"]
     queued.status = Signature.Status.CONFIRMED
     queued.save(update_fields=["status"])
     for viewport_name, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):

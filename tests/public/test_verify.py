@@ -32,7 +32,7 @@ PRIVATE = {
 
 
 @pytest.fixture
-def published(declaration, territory):
+def attested(declaration, territory):
     """Camille Durand's published signature for Métropole de Testville (Haute-Garonne, 31),
     backed by a deliberation, with contact details the public must never see."""
     territory.departement = TerritoryFactory(kind="departement", code="31", name="Haute-Garonne")
@@ -80,8 +80,8 @@ def _attestation_path(signature) -> str:
 # The attestation
 
 
-def test_attestation_is_a_one_page_pdf_with_the_public_record(published, declaration):
-    pdf = attestation_pdf(published)
+def test_attestation_is_a_one_page_pdf_with_the_public_record(attested, declaration):
+    pdf = attestation_pdf(attested)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     text = _pdf_text(pdf)
     assert pdf.startswith(b"%PDF-")
@@ -92,29 +92,27 @@ def test_attestation_is_a_one_page_pdf_with_the_public_record(published, declara
     assert "15 janvier 2024" in text
     assert "Métropole de Testville" in text
     assert "Métropole" in text
-    assert published.territory.siren in text
+    assert attested.territory.siren in text
     assert "Haute-Garonne (31)" in text
     assert "Camille Durand" in text
     assert "Présidente déléguée" in text
     assert "délibération" in text
-    assert published.public_id in text
+    assert attested.public_id in text
     assert "indique si la signature est toujours valable" in text
     assert reader.metadata.title == "Attestation de signature — Métropole de Testville"
     assert reader.metadata.author == "Alliance des territoires"
     assert reader.metadata.subject == f"Signature de la déclaration « {declaration.title} »"
 
 
-def test_attestation_holds_no_private_data(published):
-    text = _pdf_text(attestation_pdf(published))
+def test_attestation_holds_no_private_data(attested):
+    text = _pdf_text(attestation_pdf(attested))
     for value in PRIVATE.values():
         assert value not in text
 
 
-def test_attestation_qr_code_leads_to_a_page_that_tells_published_from_withdrawn(
-    client, published
-):
-    pdf = client.get(_attestation_path(published)).content
-    url = settings.SITE_URL + _verify_path(published)
+def test_attestation_qr_code_leads_to_a_page_that_tells_published_from_withdrawn(client, attested):
+    pdf = client.get(_attestation_path(attested)).content
+    url = settings.SITE_URL + _verify_path(attested)
     assert _qr_codes(pdf) == [url]
     assert url in _pdf_text(pdf)  # printed under the code, for those who cannot scan it
 
@@ -127,10 +125,10 @@ def test_attestation_qr_code_leads_to_a_page_that_tells_published_from_withdrawn
     assert "Camille Durand, Présidente déléguée" in text
     assert "Haute-Garonne (31)" in text
     assert "délibération" in text
-    assert published.public_id in text
+    assert attested.public_id in text
 
-    change_status(signature_id=published.pk, action="withdraw")
-    published.refresh_from_db()
+    change_status(signature_id=attested.pk, action="withdraw")
+    attested.refresh_from_db()
     response = client.get(path)
     text = _text(response)
     assert response.status_code == 200
@@ -138,31 +136,31 @@ def test_attestation_qr_code_leads_to_a_page_that_tells_published_from_withdrawn
     assert "elle n'est plus valable" in text
     assert "Camille Durand" not in text
     assert "Cette signature est publiée" not in text
-    assert client.get(_attestation_path(published)).status_code == 404
+    assert client.get(_attestation_path(attested)).status_code == 404
 
 
-def test_attestation_download_is_a_pdf_attachment_named_after_the_territory(client, published):
-    response = client.get(_attestation_path(published))
+def test_attestation_download_is_a_pdf_attachment_named_after_the_territory(client, attested):
+    response = client.get(_attestation_path(attested))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="attestation-metropole-de-testville-{published.public_id}.pdf"'
+        f'attachment; filename="attestation-metropole-de-testville-{attested.public_id}.pdf"'
     )
     assert response.content.startswith(b"%PDF-")
 
 
-def test_attestation_is_french_whatever_the_visitor_reads(published):
+def test_attestation_is_french_whatever_the_visitor_reads(attested):
     with translation.override("en"):
-        text = _pdf_text(attestation_pdf(published))
+        text = _pdf_text(attestation_pdf(attested))
     assert "Attestation de signature" in text
     assert "Signée le" in text
 
 
-def test_attestation_draws_french_typography_and_replaces_what_helvetica_lacks(published):
-    declaration = published.declaration
+def test_attestation_draws_french_typography_and_replaces_what_helvetica_lacks(attested):
+    declaration = attested.declaration
     declaration.title = "Saisissons l’opportunité\u202f! Cœur · « relance » – Łódź"
     declaration.save()
-    text = _pdf_text(attestation_pdf(published))
+    text = _pdf_text(attestation_pdf(attested))
     assert "l’opportunité" in text
     assert "Cœur · « relance » – Lódz" in text
     assert "■" not in text  # no glyph missing from the font
@@ -176,39 +174,39 @@ def test_winansi_keeps_french_and_finds_close_equivalents():
     assert winansi("東京") == "??"
 
 
-def test_attestation_of_an_anonymised_signature_names_no_one(published):
-    published.anonymised_at = published.published_at
-    published.first_name = published.last_name = ""
-    published.save()
-    assert "Signataire anonymisé·e" in _pdf_text(attestation_pdf(published))
+def test_attestation_of_an_anonymised_signature_names_no_one(attested):
+    attested.anonymised_at = attested.published_at
+    attested.first_name = attested.last_name = ""
+    attested.save()
+    assert "Signataire anonymisé·e" in _pdf_text(attestation_pdf(attested))
 
 
 # The verification page
 
 
-def test_verify_page_shows_no_private_data(client, published):
-    published_page = client.get(_verify_path(published)).content.decode()
-    change_status(signature_id=published.pk, action="withdraw")
-    withdrawn_page = client.get(_verify_path(published)).content.decode()
+def test_verify_page_shows_no_private_data(client, attested):
+    published_page = client.get(_verify_path(attested)).content.decode()
+    change_status(signature_id=attested.pk, action="withdraw")
+    withdrawn_page = client.get(_verify_path(attested)).content.decode()
     for page in (published_page, withdrawn_page):
         for value in PRIVATE.values():
             assert value not in page
 
 
-def test_verify_page_of_an_anonymised_signature(client, published):
-    published.anonymised_at = published.published_at
-    published.save()
-    text = _text(client.get(_verify_path(published)))
+def test_verify_page_of_an_anonymised_signature(client, attested):
+    attested.anonymised_at = attested.published_at
+    attested.save()
+    text = _text(client.get(_verify_path(attested)))
     assert "Signataire anonymisé·e, Présidente déléguée" in text
     assert "Camille" not in text
 
 
-def test_verify_page_links_the_list_the_attestation_and_the_contest(client, published):
-    html = client.get(_verify_path(published)).content.decode()
-    list_url = reverse("public:list", kwargs={"slug": published.declaration.slug})
+def test_verify_page_links_the_list_the_attestation_and_the_contest(client, attested):
+    html = client.get(_verify_path(attested)).content.decode()
+    list_url = reverse("public:list", kwargs={"slug": attested.declaration.slug})
     assert f'href="{list_url}?q=M%C3%A9tropole%20de%20Testville"' in html
-    assert f'href="{_attestation_path(published)}"' in html
-    assert f'href="{reverse("signatures:contest", args=[published.public_id])}"' in html
+    assert f'href="{_attestation_path(attested)}"' in html
+    assert f'href="{reverse("signatures:contest", args=[attested.public_id])}"' in html
     assert '<meta name="robots" content="noindex">' in html
 
 
@@ -221,13 +219,13 @@ def test_no_verify_page_nor_attestation_before_publication(client, declaration, 
     assert client.get(_attestation_path(signature)).status_code == 404
 
 
-def test_a_rejected_signature_answers_like_an_unknown_one(client, published):
-    change_status(signature_id=published.pk, action="reject")
-    response = client.get(_verify_path(published))
+def test_a_rejected_signature_answers_like_an_unknown_one(client, attested):
+    change_status(signature_id=attested.pk, action="reject")
+    response = client.get(_verify_path(attested))
     assert response.status_code == 404
     assert "Aucune signature publiée ne porte cette référence." in _text(response)
     assert "Camille Durand" not in _text(response)
-    assert client.get(_attestation_path(published)).status_code == 404
+    assert client.get(_attestation_path(attested)).status_code == 404
 
 
 def test_a_signature_withdrawn_before_publication_has_no_page(client, declaration):

@@ -220,7 +220,7 @@ def test_two_factor_login_locks_out_after_repeated_password_failures(client, req
     [({"DEBUG": "0"}, "True"), ({"DEBUG": "1"}, "False"), ({"STAFF_REQUIRE_2FA": "1"}, "True")],
 )
 def test_staff_require_2fa_defaults_to_on_in_production(env, expected):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "STAFF_REQUIRE_2FA"}}
     production = {
         "DEBUG": "1",  # overridden by env

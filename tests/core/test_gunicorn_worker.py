@@ -13,7 +13,7 @@ import pytest
 
 from tests.smtp_sink import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKER = "core.gunicorn_worker.ThreadWorkerAcceptingWhenFree"
 
 
@@ -32,7 +32,7 @@ def gunicorn():
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and test module
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "tests.test_gunicorn_worker:application",
+            "tests.core.test_gunicorn_worker:application",
             *("--worker-class", WORKER, "--workers", "2", "--threads", "1"),
             *("--bind", f"127.0.0.1:{port}", "--keep-alive", "5"),
         ],

@@ -56,7 +56,7 @@ def call(app, path: str, *, method="GET", query="", **headers) -> tuple[str, dic
 
 
 @pytest.fixture
-def signed_declaration(declaration, refresh_counts):
+def two_published(declaration, refresh_counts):
     """Two published signatures on made-up communes (this module runs after the
     territories tests, which may leave the official referential in the database)."""
     for name in ("Toulouse test", "Brest test"):
@@ -81,9 +81,9 @@ def _publish(declaration, refresh_counts, **extra):
 
 
 def test_second_visit_is_answered_without_entering_django(
-    app, signed_declaration, django_assert_num_queries
+    app, two_published, django_assert_num_queries
 ):
-    path = signed_declaration.get_absolute_url()
+    path = two_published.get_absolute_url()
     status, headers, first = call(app, path)
     assert status.startswith("200")
     assert pagecache.HEADER not in headers
@@ -95,10 +95,10 @@ def test_second_visit_is_answered_without_entering_django(
     assert "Content-Security-Policy" in headers  # the headers come back with the body
 
 
-def test_a_publication_renders_the_page_again(app, signed_declaration, refresh_counts):
-    path = reverse("public:list", args=[signed_declaration.slug])
+def test_a_publication_renders_the_page_again(app, two_published, refresh_counts):
+    path = reverse("public:list", args=[two_published.slug])
     call(app, path)
-    _publish(signed_declaration, refresh_counts, last_name="Nouvelle-Signataire")
+    _publish(two_published, refresh_counts, last_name="Nouvelle-Signataire")
     pagecache_app_memo_expires(app)
     _status, _headers, body = call(app, path)
     assert b"Nouvelle-Signataire" in body
@@ -109,8 +109,8 @@ def pagecache_app_memo_expires(app):
     app.versions.clear()
 
 
-def test_each_language_and_each_query_has_its_own_entry(app, signed_declaration):
-    path = reverse("public:list", args=[signed_declaration.slug])
+def test_each_language_and_each_query_has_its_own_entry(app, two_published):
+    path = reverse("public:list", args=[two_published.slug])
     _s, _h, french = call(app, path)
     _s, _h, english = call(app, path, cookie="django_language=en")
     _s, _h, filtered = call(app, path, query="q=brest")
@@ -120,8 +120,8 @@ def test_each_language_and_each_query_has_its_own_entry(app, signed_declaration)
     assert b"Toulouse" not in filtered
 
 
-def test_visitors_with_a_session_or_messages_go_through_django(app, signed_declaration):
-    path = signed_declaration.get_absolute_url()
+def test_visitors_with_a_session_or_messages_go_through_django(app, two_published):
+    path = two_published.get_absolute_url()
     call(app, path)
     for cookie in ("sessionid=abc", "messages=xyz"):
         with CaptureQueriesContext(connection) as queries:
@@ -129,10 +129,10 @@ def test_visitors_with_a_session_or_messages_go_through_django(app, signed_decla
         assert len(queries) > 0, f"{cookie}: answered from the cache"
 
 
-def test_poll_is_answered_not_modified_from_the_cache(app, signed_declaration):
-    list_path = reverse("public:list", args=[signed_declaration.slug])
+def test_poll_is_answered_not_modified_from_the_cache(app, two_published):
+    list_path = reverse("public:list", args=[two_published.slug])
     call(app, list_path)
-    updates = reverse("public:list_updates", args=[signed_declaration.slug])
+    updates = reverse("public:list_updates", args=[two_published.slug])
     status, headers, _body = call(app, updates, query="depuis=1&vu=2")
     assert status.startswith("200")
     status, headers_304, body = call(
@@ -143,20 +143,20 @@ def test_poll_is_answered_not_modified_from_the_cache(app, signed_declaration):
     assert headers_304["ETag"] == headers["ETag"]
 
 
-def test_only_get_and_head_of_public_pages_are_cached(app, signed_declaration):
-    status, _h, _b = call(app, reverse("signatures:sign", args=[signed_declaration.slug]))
+def test_only_get_and_head_of_public_pages_are_cached(app, two_published):
+    status, _h, _b = call(app, reverse("signatures:sign", args=[two_published.slug]))
     assert status.startswith("200")
     assert not app.local  # the signing form carries a CSRF token: never cached
-    status, _h, _b = call(app, signed_declaration.get_absolute_url(), method="POST")
+    status, _h, _b = call(app, two_published.get_absolute_url(), method="POST")
     assert not status.startswith("200")
     assert not app.local
 
 
-def test_an_entry_expires_after_its_ttl(app, signed_declaration, monkeypatch):
-    path = signed_declaration.get_absolute_url()
+def test_an_entry_expires_after_its_ttl(app, two_published, monkeypatch):
+    path = two_published.get_absolute_url()
     call(app, path)
-    signed_declaration.title = "Un titre corrigé"
-    signed_declaration.save(update_fields=["title"])  # the counts do not change
+    two_published.title = "Un titre corrigé"
+    two_published.save(update_fields=["title"])  # the counts do not change
     _s, _h, body = call(app, path)
     assert b"Un titre corrig" not in body  # still the cached page, for up to TTL seconds
     later = pagecache.time.time() + pagecache.TTL + 1
@@ -171,7 +171,7 @@ def test_not_found_is_never_cached(app, declaration):
     assert not app.local
 
 
-def test_cache_unreachable_falls_back_to_django(app, signed_declaration, settings):
+def test_cache_unreachable_falls_back_to_django(app, two_published, settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "core.cache.RedisCache",
@@ -179,9 +179,9 @@ def test_cache_unreachable_falls_back_to_django(app, signed_declaration, setting
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
     }
-    status, _h, body = call(app, signed_declaration.get_absolute_url())
+    status, _h, body = call(app, two_published.get_absolute_url())
     assert status.startswith("200")
-    assert b"Toulouse" in body or signed_declaration.title.encode() in body
+    assert b"Toulouse" in body or two_published.title.encode() in body
 
 
 def test_language_switch_sets_the_cookie_and_goes_back(client):
@@ -212,12 +212,10 @@ def test_territory_search_is_kept_for_its_ttl_only(app, monkeypatch):
     assert "Cachéville-Nouvelle".encode() in fresh
 
 
-def test_an_expired_entry_is_filled_again_by_a_conditional_poll(
-    app, signed_declaration, monkeypatch
-):
+def test_an_expired_entry_is_filled_again_by_a_conditional_poll(app, two_published, monkeypatch):
     """Polls all carry If-None-Match: the one after expiry renders the page again and
     keeps it, and is itself answered 304."""
-    updates = reverse("public:list_updates", args=[signed_declaration.slug])
+    updates = reverse("public:list_updates", args=[two_published.slug])
     _status, headers, _body = call(app, updates, query="depuis=1&vu=2")
     later = pagecache.time.time() + pagecache.TTL + 1
     monkeypatch.setattr(pagecache.time, "time", lambda: later)
@@ -233,8 +231,8 @@ def test_an_expired_entry_is_filled_again_by_a_conditional_poll(
     assert len(queries) == 0
 
 
-def test_a_conditional_request_for_a_changed_page_gets_the_page(app, signed_declaration):
-    path = reverse("public:list_updates", args=[signed_declaration.slug])
+def test_a_conditional_request_for_a_changed_page_gets_the_page(app, two_published):
+    path = reverse("public:list_updates", args=[two_published.slug])
     status, _h, body = call(app, path, query="depuis=1&vu=2", if_none_match='"ancienne"')
     assert status.startswith("200")
     assert body
