@@ -5,8 +5,10 @@ from django.test import override_settings
 from django.utils import timezone
 from freezegun import freeze_time
 
+from core import health
 from core.models import WorkerHeartbeat
 from core.tasks import heartbeat
+from signatures import health as signature_health
 from tests.factories import SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +123,19 @@ def test_healthz_goes_red_when_redis_is_unreachable(client):
 
 def test_healthz_answers_only_safe_methods(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_asks_each_installed_app_for_its_checks():
+    """core names no app: its own checks come first, then those an app declares in its
+    `health.CHECKS` (signatures: its email queue)."""
+    checks = health.app_checks()
+    assert list(checks) == ["database", "broker", "worker", "smtp", "emails"]
+    assert checks["emails"] is signature_health.check_email_queue
+
+
+def test_an_app_check_that_fails_turns_healthz_red(client, settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setitem(health.app_checks(), "emails", lambda: {"status": health.ERROR})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["components"]["emails"] == {"status": "error"}
