@@ -60,10 +60,17 @@ def compute_flags_for(signatures: list[Signature]) -> dict[int, dict[str, str]]:
 
 
 def _flags(signature: Signature, other_territory, domain_count: int, ip_count: int) -> dict:
+    """{code: detail}: what the signature says of itself, then where it came from."""
+    return {
+        **_content_flags(signature),
+        **_identity_flags(signature, other_territory),
+        **_burst_flags(signature, domain_count, ip_count),
+    }
+
+
+def _content_flags(signature: Signature) -> dict:
+    """The territory, the time taken and the text typed."""
     found = {}
-    domain = signature.email_domain
-    if domain in WEBMAIL_DOMAINS:
-        found[Flag.Code.WEBMAIL] = domain
     if not signature.territory.is_referential:
         found[Flag.Code.UNLISTED_TERRITORY] = _("%(kind)s, SIREN %(siren)s") % {
             "kind": signature.territory.get_kind_display(),
@@ -73,25 +80,14 @@ def _flags(signature: Signature, other_territory, domain_count: int, ip_count: i
         found[Flag.Code.TOO_FAST] = _("envoyé sans passer par le formulaire du site")
     elif signature.fill_seconds < MIN_FILL_SECONDS:
         found[Flag.Code.TOO_FAST] = _("%(seconds)s s") % {"seconds": signature.fill_seconds}
-    texts = [
+    texts = (
         signature.first_name,
         signature.last_name,
         signature.function_other,
         signature.comment,
-    ]
+    )
     if any(MARKUP.search(text) for text in texts):
         found[Flag.Code.MARKUP] = ""
-    if other_territory:
-        found[Flag.Code.OTHER_TERRITORY_DOMAIN] = _(
-            "@%(domain)s est un domaine de %(territory)s"
-        ) % {
-            "domain": domain,
-            "territory": other_territory.label,
-        }
-    if signature.proconnect_siret and not proconnect_matches(signature):
-        found[Flag.Code.PROCONNECT_MISMATCH] = _(
-            "SIRET ProConnect %(siret)s ; SIREN du territoire %(siren)s"
-        ) % {"siret": signature.proconnect_siret, "siren": signature.territory.siren or "—"}
     if not function_fits(signature.function, signature.territory.kind):
         found[Flag.Code.FUNCTION_MISMATCH] = _(
             "%(function)s pour un territoire de type %(kind)s"
@@ -99,10 +95,33 @@ def _flags(signature: Signature, other_territory, domain_count: int, ip_count: i
             "function": signature.get_function_display(),
             "kind": signature.territory.get_kind_display(),
         }
+    return found
+
+
+def _identity_flags(signature: Signature, other_territory) -> dict:
+    """Whether the address and the ProConnect organisation fit the territory."""
+    found = {}
+    domain = signature.email_domain
+    if domain in WEBMAIL_DOMAINS:
+        found[Flag.Code.WEBMAIL] = domain
+    if other_territory:
+        found[Flag.Code.OTHER_TERRITORY_DOMAIN] = _(
+            "@%(domain)s est un domaine de %(territory)s"
+        ) % {"domain": domain, "territory": other_territory.label}
+    if signature.proconnect_siret and not proconnect_matches(signature):
+        found[Flag.Code.PROCONNECT_MISMATCH] = _(
+            "SIRET ProConnect %(siret)s ; SIREN du territoire %(siren)s"
+        ) % {"siret": signature.proconnect_siret, "siren": signature.territory.siren or "—"}
+    return found
+
+
+def _burst_flags(signature: Signature, domain_count: int, ip_count: int) -> dict:
+    """Several territories signed from one domain or one address in a short while."""
+    found = {}
     if domain_count >= BURST_TERRITORIES:
         found[Flag.Code.DOMAIN_BURST] = _("%(count)s territoires en 24 h depuis @%(domain)s") % {
             "count": domain_count,
-            "domain": domain,
+            "domain": signature.email_domain,
         }
     if ip_count >= BURST_TERRITORIES:
         found[Flag.Code.IP_BURST] = _("%(count)s territoires en 1 h depuis %(ip)s") % {

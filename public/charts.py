@@ -328,19 +328,10 @@ def departement_map(
         area(location["id"], location["name"], path=location["path"])
         for location in drawing["locations"]
     ]
-    insets = []
-    for index, code in enumerate(OVERSEAS_INSETS):
-        y = INSET_Y + index * (INSET_SIZE + INSET_GAP)
-        insets.append(
-            area(
-                code,
-                OVERSEAS_NAMES[code],
-                x=INSET_X,
-                y=y,
-                label_x=INSET_X + INSET_SIZE + 6,
-                label_y=y + INSET_SIZE // 2 + 5,
-            )
-        )
+    insets = [
+        area(code, OVERSEAS_NAMES[code], **_inset_drawing(index))
+        for index, code in enumerate(OVERSEAS_INSETS)
+    ]
     names = {area.code: area.name for area in areas} | OVERSEAS_NAMES
     rows = [area(code, names.get(code, code)) for code in sorted(shares, key=_code_order)]
     return DepartementMap(
@@ -350,6 +341,17 @@ def departement_map(
         rows=rows,
         classes=_map_classes(bounds, max(shares.values(), default=Decimal(0))),
     )
+
+
+def _inset_drawing(index: int) -> dict:
+    """Where the index-th overseas département's square and label go, left of the map."""
+    y = INSET_Y + index * (INSET_SIZE + INSET_GAP)
+    return {
+        "x": INSET_X,
+        "y": y,
+        "label_x": INSET_X + INSET_SIZE + 6,
+        "label_y": y + INSET_SIZE // 2 + 5,
+    }
 
 
 def _code_order(code: str) -> str:
