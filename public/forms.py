@@ -25,7 +25,9 @@ class ContactForm(forms.Form):
     email = forms.EmailField(
         label=_("Adresse e-mail"),
         max_length=254,
-        help_text=_("Pour vous répondre. Une copie de votre message y sera envoyée."),
+        help_text=_(
+            "Pour vous répondre. Un accusé de réception y sera envoyé, sans reprendre votre message."
+        ),
         error_messages={
             "invalid": _("Saisissez une adresse e-mail valide, par exemple prenom.nom@mairie.fr.")
         },
