@@ -184,6 +184,25 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The page cache (core/pagecache.py) keeps its entries in an alias of its own, bounded and
+# evicted without touching the broker's queues or the counts: in the Redis PAGE_CACHE_URL
+# names (its own, with maxmemory and allkeys-lru: docs/deployment.md), else in REDIS_URL's
+# under its own key prefix, else in local memory.
+PAGE_CACHE_URL = env.str("PAGE_CACHE_URL", default="") or REDIS_URL
+if PAGE_CACHE_URL:
+    CACHES["pages"] = {
+        "BACKEND": "core.cache.RedisCache",
+        "LOCATION": PAGE_CACHE_URL,
+        "KEY_PREFIX": "alliance-page",
+        # In the request's path: a slow Redis costs a second, then the page comes from Django.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+else:
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env_flag("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -384,6 +403,11 @@ PAGE_CACHE = env_flag("PAGE_CACHE", default=not DEBUG)
 # What a cached page depends on: a function of the declaration's slug returning its counts'
 # version (None for an unknown slug). core/pagecache.py reads it here instead of importing it.
 PAGE_CACHE_VERSION = "signatures.stats.version_for_slug"
+# The most the page cache's shared entries may hold at once, in MiB, whatever the requests
+# (counted by the cache itself, across processes); 0 keeps pages in each process only.
+PAGE_CACHE_MAX_MB = env.int("PAGE_CACHE_MAX_MB", default=64)
+if PAGE_CACHE_MAX_MB < 0:
+    raise ImproperlyConfigured("PAGE_CACHE_MAX_MB must be 0 or more (see .env.example).")
 # Computed with a signature's verification level (signatures/proof/levels.py), for the
 # signatures of a run at once: named here, since signatures imports no app above it.
 PROOF_REFRESHERS = ["moderation.flags.refresh_flags_for"]

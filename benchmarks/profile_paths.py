@@ -49,17 +49,26 @@ CATEGORIES = [
     ("rate limits (django-ratelimit)", "django_ratelimit/"),
     ("cache reads/writes (Redis)", "django/core/cache/"),
     ("Celery publish (after commit)", "kombu/"),
-    ("flags: refresh_flags", "signatures/flags.py:refresh_flags"),
-    ("proof level: refresh_proof", "signatures/services.py:refresh_proof"),
-    ("email caps: OutgoingEmail claim", "signatures/models.py:claim"),
-    ("sign_declaration (whole service)", "signatures/services.py:sign_declaration"),
+    ("flags: refresh_flags", "moderation/flags.py:refresh_flags"),
+    ("proof level: refresh_proof", "signatures/proof/levels.py:refresh_proof"),
+    ("email caps: OutgoingEmail claim", "signatures/models/outbox.py:claim"),
+    ("sign_declaration (whole service)", "signatures/signing.py:sign_declaration"),
     ("translation (gettext, lazy strings)", "gettext"),
     ("public_row(s)", "public/filters.py:public_row"),
     ("spreadsheet_safe", "signatures/text.py:spreadsheet_safe"),
     ("CSP header (django-csp)", "csp/"),
     ("middleware total", "django/utils/deprecation.py:__call__"),
 ]
-APPS = ("alliance/", "core/", "declarations/", "signatures/", "public/", "territories/")
+APPS = (
+    "alliance/",
+    "core/",
+    "declarations/",
+    "territories/",
+    "proconnect/",
+    "signatures/",
+    "moderation/",
+    "public/",
+)
 
 
 class Sampler(threading.Thread):

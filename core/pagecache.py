@@ -1,145 +1,94 @@
 """A cache in front of Django for the public pages that change only with the counts.
 
 The declaration, the list, its poll, the statistics, the widget, the live corner
-and the API's counts are the same for every visitor until a signature is
-published, withdrawn or corrected: the counts snapshot's version
-(signatures/stats.py) then changes. A view opts in with `@cached_with_counts`,
-which tags its response with the declaration's slug and the version it read
-*before* rendering. `PageCache`, wrapped around the WSGI application, keeps the
-tagged response and answers the next identical request from it — or a 304 when
-the client already has it — without entering Django's middleware, as long as
-the declaration's version is still the one the page was rendered at.
+and the API's declaration are the same for every visitor until a signature is
+published, withdrawn or changes what it shows: the counts snapshot's version
+(signatures/stats.py) then changes. A view opts in with `@cached_with_counts` or
+`@cached_briefly` (core/pagemarks.py), which tag its response with the
+declaration's slug, the version read *before* rendering and the GET parameters
+the view reads. `PageCache`, wrapped around the WSGI application, keeps the
+tagged response and answers the next request for the same page from it — or a
+304 when the client already has it — without entering Django's middleware, as
+long as the declaration's version is still the one the page was rendered at.
 
-Two requests are "identical" when their method, host, scheme, path, query,
-language and htmx headers match. Requests carrying a session or flash
-messages always go through Django: those pages may differ per visitor.
+Two requests are the same page when their host, scheme, path, language and htmx
+headers match (core/pagekeys.py), and the parameters their view declared: the
+others are removed before Django sees the request, so a page is always rendered
+from exactly what its key names. A path's parameters are learnt from its first
+marked answer. An answer is kept only when nothing in it is per visitor
+(`refusal`, checked here on every answer rather than left to each template).
+Requests carrying a session or flash messages always go through Django.
 Entries also expire after `TTL` seconds, which bounds how long an edit of the
-declaration's text (which does not change the counts) takes to show.
+declaration's text (which does not change the counts) takes to show. They live
+in the cache alias `pages`, within PAGE_CACHE_MAX_MB (docs/deployment.md).
 Any failure of the cache (Redis down) falls back to Django: fail open.
 """
 
-import functools
-import hashlib
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
-from http.cookies import CookieError, SimpleCookie
 
 from django.conf import settings
-from django.core.cache import cache
-from django.utils.module_loading import import_string
-from django.utils.translation.trans_real import (
-    get_supported_language_variant,
-    parse_accept_lang_header,
+from django.core.cache import caches
+
+from .pagekeys import Visit, canonical_query, cookies_of, visit_of
+from .pagemarks import (
+    HEADER,
+    NO_VERSION,
+    Marker,
+    cached_briefly,
+    cached_operation_with_counts,
+    cached_with_counts,
+    version_for_slug,
 )
+
+__all__ = [
+    "HEADER",
+    "TTL",
+    "PageCache",
+    "cached_briefly",
+    "cached_operation_with_counts",
+    "cached_with_counts",
+]
 
 logger = logging.getLogger(__name__)
 
-HEADER = "X-Page-Cache"  # set by the view, read and removed here
+CACHE_ALIAS = "pages"
 TTL = 60
 MAX_BODY = 512 * 1024
+ENTRY_OVERHEAD = 2048  # the headers, the key and the pickling, counted with each body
 LOCAL_ENTRIES = 32  # per process, in front of the shared cache
+LEARNT_PATHS = 4096  # paths whose parameters are known; only a marked answer teaches one
 VERSION_MEMO_SECONDS = 1.0  # a version read from Redis is trusted this long
-CACHEABLE_PATH = re.compile(
-    r"^/(?:|declarations/[-\w]+/(?:|signataires/|signataires/nouvelles/|statistiques/|"
-    r"widget/|dernieres/)|api/declarations/[-\w]+/?|territoires/recherche/)$"
-)
-NO_VERSION = "-"  # an entry that only its TTL ends (cached_briefly)
-PRIVATE_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 KEPT_HEADERS_ON_304 = {"etag", "cache-control", "vary", "expires", "last-modified"}
-
-
-@functools.cache
-def _version_reader():
-    """The function named by PAGE_CACHE_VERSION: core imports no app, the settings say which."""
-    return import_string(settings.PAGE_CACHE_VERSION)
-
-
-def version_for_slug(slug: str) -> str | None:
-    """The counts' version of a declaration, None for an unknown slug."""
-    return _version_reader()(slug)
-
-
-def cached_with_counts(view):
-    """Mark the view's 200 answers as the same for everyone until the counts change.
-
-    The view takes the declaration's `slug` keyword. The version is read before the
-    view reads anything: a page is never tagged with a version newer than its data.
-    """
-
-    @functools.wraps(view)
-    def wrapper(request, *args, slug, **kwargs):
-        version = version_for_slug(slug)
-        response = view(request, *args, slug=slug, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            response[HEADER] = f"{slug} {version}"
-        return response
-
-    return wrapper
-
-
-def cached_briefly(view):
-    """Mark the view's 200 answers as the same for everyone for `TTL` seconds.
-
-    For what follows no counts: the territory search, whose results change only
-    when the referential is imported or a territory added by a signatory is
-    published (then shown within `TTL` seconds).
-    """
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            response[HEADER] = f"{NO_VERSION} {NO_VERSION}"
-        return response
-
-    return wrapper
+MIN_TOKEN_LENGTH = 16  # a cookie shorter than a CSRF secret could match any page
 
 
 class PageCache:
-    """WSGI middleware: serves the pages `cached_with_counts` marked, while still current."""
+    """WSGI middleware: serves the pages the views marked, while still current."""
 
     def __init__(self, application):
         self.application = application
         self.local: OrderedDict[str, dict] = OrderedDict()
-        self.versions: dict[str, tuple[float, str]] = {}
+        self.versions: dict[str, tuple[float, str | None]] = {}
+        self.queries: dict[str, tuple[str, ...]] = {}  # path → the parameters its view reads
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        key = self._key(environ)
-        if key is None:
+        visit = visit_of(environ)
+        if visit is None:
             return self._strip_marker(environ, start_response)
-        entry = self._get(key)
-        if entry is not None:
-            return self._answer(entry, environ, start_response)
-        return self._fill(key, environ, start_response)
-
-    # What identifies a request ------------------------------------------------
-
-    def _key(self, environ) -> str | None:
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return None
-        path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        if not CACHEABLE_PATH.match(path) or len(query) > 512:
-            return None
-        cookies = _cookies(environ.get("HTTP_COOKIE", ""))
-        if cookies is None or PRIVATE_COOKIES & cookies.keys():
-            return None
-        parts = (
-            environ.get("wsgi.url_scheme", ""),
-            environ.get("HTTP_X_FORWARDED_PROTO", ""),
-            environ.get("HTTP_HOST", ""),
-            path,
-            query,
-            _language(environ, cookies),
-            environ.get("HTTP_HX_REQUEST", ""),
-            environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST", ""),
-            "origin" if environ.get("HTTP_ORIGIN") else "",  # CORS headers depend on it
-        )
-        return "page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        names = self.queries.get(visit.path)
+        if names is not None:
+            query = canonical_query(environ, names)
+            if query is None:
+                return self._strip_marker(environ, start_response)
+            environ = {**environ, "QUERY_STRING": query}
+            entry = self._get(visit.key(query))
+            if entry is not None:
+                return self._answer(entry, environ, start_response)
+        return self._fill(visit, environ, start_response)
 
     # Reading and writing -------------------------------------------------------
 
@@ -147,7 +96,7 @@ class PageCache:
         entry = self.local.get(key)
         if entry is None:
             try:
-                entry = cache.get(key)
+                entry = caches[CACHE_ALIAS].get(key)
             except Exception:
                 logger.warning("Page cache unreadable; serving through Django", exc_info=True)
                 return None
@@ -182,7 +131,7 @@ class PageCache:
             while len(self.local) > LOCAL_ENTRIES:
                 self.local.popitem(last=False)
 
-    def _fill(self, key, environ, start_response):
+    def _fill(self, visit: Visit, environ, start_response):
         # A conditional request (a poll) asks Django for the whole page, so the entry is
         # filled again even when every client already holds it; the 304 is ours.
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
@@ -200,36 +149,50 @@ class PageCache:
             return start_response(status, kept, exc_info)
 
         result = self.application(environ, capture)
-        marker = captured.get("marker")
+        marker = Marker.parse(captured.get("marker"))
         ok = captured.get("status", "").startswith("200 ")
-        if not marker or not ok or environ.get("REQUEST_METHOD") != "GET":
+        if marker is None or not ok or environ.get("REQUEST_METHOD") != "GET":
             if conditional:
                 start_response(captured["status"], captured["headers"])
             return result
         body = b"".join(result)
         if hasattr(result, "close"):
             result.close()
-        slug, _space, version = marker.partition(" ")
-        headers = captured["headers"]
         entry = {
-            "slug": slug,
-            "version": version,
+            "slug": marker.slug,
+            "version": marker.version,
             "status": captured["status"],
-            "headers": headers,
+            "headers": captured["headers"],
             "body": body,
             "expires": time.time() + TTL,
         }
-        if len(body) <= MAX_BODY and not any(k.lower() == "set-cookie" for k, _v in headers):
-            try:
-                cache.set(key, entry, TTL)
-            except Exception:
-                logger.warning("Page cache unwritable", exc_info=True)
-            self._remember(key, entry)
+        self._keep(visit, marker, entry, environ)
         if conditional:
             return self._answer(
                 entry, {**environ, "HTTP_IF_NONE_MATCH": if_none_match}, start_response
             )
         return [body]
+
+    def _keep(self, visit: Visit, marker: Marker, entry: dict, environ) -> None:
+        """Keep the answer for everyone when it was rendered from exactly the query its key
+        names and nothing in it is per visitor; learn the path's parameters either way."""
+        if len(self.queries) < LEARNT_PATHS:
+            self.queries[visit.path] = marker.query
+        query = canonical_query(environ, marker.query)
+        if query != environ.get("QUERY_STRING", ""):
+            return  # rendered with parameters its key leaves out: the next one is rewritten
+        reason = refusal(entry, environ=environ, language=visit.language)
+        if reason:
+            logger.info("Page %s not cached: %s", visit.path, reason)
+            return
+        key = visit.key(query)
+        self._remember(key, entry)
+        try:
+            store = caches[CACHE_ALIAS]
+            if within_budget(store, len(entry["body"])):
+                store.set(key, entry, TTL)
+        except Exception:
+            logger.warning("Page cache unwritable", exc_info=True)
 
     # Answering -----------------------------------------------------------------
 
@@ -250,26 +213,65 @@ class PageCache:
         return self.application(environ, without_marker)
 
 
-def _cookies(header: str) -> dict | None:
-    try:
-        cookies = SimpleCookie()
-        cookies.load(header)
-    except CookieError:
-        return None
-    return {name: morsel.value for name, morsel in cookies.items()}
+# What may be kept ----------------------------------------------------------------
 
 
-def _language(environ, cookies: dict) -> str:
-    """The language LocaleMiddleware will choose: the cookie's, else the browser's."""
-    supported = dict(settings.LANGUAGES)
-    chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
-    if chosen in supported:
-        return chosen
-    for code, _quality in parse_accept_lang_header(environ.get("HTTP_ACCEPT_LANGUAGE", "")):
-        if code == "*":
-            break
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+def refusal(entry: dict, *, environ, language: str) -> str | None:
+    """Why this answer must not be served to another visitor, None when it may be.
+
+    The view's marker says the page is the same for everyone; the answer must agree.
+    Django says a page is per visitor with a cookie set, `Vary: Cookie` (the session
+    was read), `Cache-Control: private` or `no-store`; a CSRF token in the body is per
+    visitor whatever the headers say; another language than the key's would reach
+    the wrong visitors.
+    """
+    fields: dict[str, list[str]] = {}
+    for name, value in entry["headers"]:
+        fields.setdefault(name.lower(), []).append(value)
+    if not entry["status"].startswith("200 "):
+        return "not a 200"
+    if len(entry["body"]) > MAX_BODY:
+        return "too large"
+    if "set-cookie" in fields:
+        return "sets a cookie"
+    if {"cookie", "*"} & _tokens(fields.get("vary", [])):
+        return "varies with the cookies"
+    if {"private", "no-store"} & _tokens(fields.get("cache-control", []), directives=True):
+        return "private or not to be stored"
+    if fields.get("content-language") != [language]:
+        return "not in the language of its key"
+    if environ.get("CSRF_COOKIE_NEEDS_UPDATE") or _holds_csrf_token(entry["body"], environ):
+        return "holds a CSRF token"
+    return None
+
+
+def _tokens(values: list[str], *, directives: bool = False) -> set[str]:
+    tokens = {token.strip().lower() for value in values for token in value.split(",")}
+    return {token.partition("=")[0].strip() for token in tokens} if directives else tokens
+
+
+def _holds_csrf_token(body: bytes, environ) -> bool:
+    """The form field, or the secret Django read from the visitor's cookie (or made)."""
+    if b"csrfmiddlewaretoken" in body:
+        return True
+    secrets = {environ.get("CSRF_COOKIE"), cookies_of(environ).get(settings.CSRF_COOKIE_NAME)}
+    return any(
+        secret and len(secret) >= MIN_TOKEN_LENGTH and secret.encode() in body
+        for secret in secrets
+    )
+
+
+def within_budget(store, size: int) -> bool:
+    """Count `size` more bytes against what the shared entries may hold; False past it.
+
+    The shared cache may be the broker's Redis, and its keys are as many as the
+    questions asked (`?q=` is free text): its size is bounded here, whatever the
+    requests. Entries live TTL seconds, so those alive at any moment were written in
+    the current window of TTL seconds or the previous one: each window may write half
+    of PAGE_CACHE_MAX_MB, counted in the store itself for every process. Raises what
+    the store raises; the caller then keeps nothing.
+    """
+    allowance = settings.PAGE_CACHE_MAX_MB * 1024 * 1024 // 2
+    key = f"page-budget:{int(time.time() // TTL)}"
+    store.add(key, 0, TTL * 2)
+    return store.incr(key, size + ENTRY_OVERHEAD) <= allowance

@@ -28,7 +28,7 @@ def home(request):
 
 
 @require_safe
-@cached_with_counts
+@cached_with_counts(query=())
 def detail(request, slug):
     declaration = get_object_or_404(_declarations_with_text(), slug=slug)
     return _render_declaration(request, declaration)

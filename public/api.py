@@ -230,6 +230,7 @@ def declaration_list(request: HttpRequest, response: HttpResponse):
         "Le texte, les demandes, les fondateurs, les réseaux initiateurs et les compteurs."
     ),
 )
+@pagecache.cached_operation_with_counts(query=())
 def declaration_detail(request: HttpRequest, slug: str, response: HttpResponse):
     """One declaration; the text is prefetched only once the ETag did not match."""
     declaration = _get_declaration(slug)

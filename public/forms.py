@@ -4,7 +4,7 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from signatures.forms import FreeTextField, NameField
+from signatures.forms import FreeTextField, HoneypotForm, NameField
 from signatures.text import normalise_email
 
 
@@ -16,7 +16,9 @@ class ContactSubject(models.TextChoices):
     OTHER = "other", _("Autre")
 
 
-class ContactForm(forms.Form):
+class ContactForm(HoneypotForm):
+    field_order = ("name", "email", "subject", "message", "website")
+
     name = NameField(
         label=_("Prénom et nom"),
         max_length=150,
@@ -26,7 +28,8 @@ class ContactForm(forms.Form):
         label=_("Adresse e-mail"),
         max_length=254,
         help_text=_(
-            "Pour vous répondre. Un accusé de réception y sera envoyé, sans reprendre votre message."
+            "Pour vous répondre. Un accusé de réception y sera envoyé, sans reprendre votre "
+            "message."
         ),
         error_messages={
             "invalid": _("Saisissez une adresse e-mail valide, par exemple prenom.nom@mairie.fr.")
@@ -41,16 +44,6 @@ class ContactForm(forms.Form):
         help_text=_("5 000 caractères au plus."),
         widget=forms.Textarea(attrs={"rows": 8, "maxlength": 5000}),
     )
-    # Invisible to people (hidden by CSS and from screen readers), filled by bots.
-    website = forms.CharField(
-        required=False,
-        label=_("Ne pas remplir ce champ"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])

@@ -38,9 +38,9 @@ def _etag(request, slug) -> str:
 
 
 @require_safe
-@cache_control(private=True, no_cache=True)
+@cache_control(no_cache=True)  # the same for everyone: revalidated, never private
 @condition(etag_func=_etag)
-@cached_with_counts
+@cached_with_counts(query=())
 def latest(request, slug):
     """The live corner again, for the poll; out of band, the counter above it."""
     declaration = get_object_or_404(Declaration, slug=slug)

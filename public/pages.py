@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from core.resilience import over_limit
+from core.forms import refuse_post
 from signatures.retention import OUTGOING_EMAIL_KEPT
 
 from .forms import ContactForm, ContactSubject
@@ -76,21 +76,24 @@ def contact(request):
         return render(request, "public/pages/contact.html", {"form": None}, status=status)
     form = ContactForm(request.POST or None, initial=_initial_subject(request))
     context = {"form": form, "contact_email": settings.CONTACT_EMAIL}
-    if request.method == "POST":
-        if over_limit(request, "contact", CONTACT_RATE):
-            messages.error(
-                request, _("Trop de messages depuis votre connexion. Réessayez dans une heure.")
-            )
-            return render(request, "public/pages/contact.html", context, status=429)
-        if not form.is_valid():
-            return render(request, "public/pages/contact.html", context, status=400)
-        if not form.is_spam:  # a robot sees the same answer, nothing is sent
-            submit_contact_message(**form.message_fields())
-        messages.success(
-            request, _("Merci, votre message est transmis. Nous vous répondrons par e-mail.")
-        )
-        return redirect("public:contact")
-    return render(request, "public/pages/contact.html", context)
+    if request.method == "GET":
+        return render(request, "public/pages/contact.html", context)
+    if refusal := refuse_post(
+        request,
+        scope="contact",
+        rate=CONTACT_RATE,
+        template="public/pages/contact.html",
+        context=context,
+        form=form,
+        too_many=_("Trop de messages depuis votre connexion. Réessayez dans une heure."),
+    ):
+        return refusal
+    if not form.is_spam:  # a robot sees the same answer, nothing is sent
+        submit_contact_message(**form.message_fields())
+    messages.success(
+        request, _("Merci, votre message est transmis. Nous vous répondrons par e-mail.")
+    )
+    return redirect("public:contact")
 
 
 def _initial_subject(request) -> dict:

@@ -1,5 +1,5 @@
-"""The contact form's one workflow (queue the message, and the sender's copy if caps
-allow), and the one figure of the statistics the counts snapshot does not hold: the
+"""The contact form's one workflow (queue the message, and the sender's acknowledgement
+if caps allow), and the one figure of the statistics the counts snapshot does not hold: the
 share of each département's inhabitants covered, for the map."""
 
 import logging
@@ -24,14 +24,17 @@ logger = logging.getLogger(__name__)
 
 
 def submit_contact_message(*, name: str, email: str, subject: str, message: str) -> bool:
-    """Send a contact message to CONTACT_EMAIL and a copy to its sender; True if the copy goes.
+    """Send a contact message to CONTACT_EMAIL and an acknowledgement to its sender; True
+    if the acknowledgement goes.
 
     Side effects: after commit, queues the message to settings.CONTACT_EMAIL
     (replying to the sender). Records one email to the sender against their
     address's caps (OutgoingEmail.claim) and, when the caps allow it, queues the
-    copy after commit: whoever typed somebody else's address cannot use the
-    copies to flood them. The contact address itself is not capped (the form's
-    rate limit protects it). The message is stored nowhere but in the emails.
+    acknowledgement after commit: whoever typed somebody else's address cannot
+    use them to flood that address, nor to make the site deliver their text:
+    the acknowledgement carries neither the message nor the name. The contact
+    address itself is not capped (the form's rate limit protects it). The
+    message is stored nowhere but in the email to CONTACT_EMAIL.
     """
     fields = {"name": name, "email": email, "subject": subject, "message": message}
     with transaction.atomic():
@@ -40,7 +43,9 @@ def submit_contact_message(*, name: str, email: str, subject: str, message: str)
         transaction.on_commit(lambda: tasks.send_contact_message.delay(**fields), robust=True)
         has_copy = OutgoingEmail.objects.claim(email=email, kind="contact", now=timezone.now())
         if has_copy:
-            transaction.on_commit(lambda: tasks.send_contact_copy.delay(**fields), robust=True)
+            transaction.on_commit(
+                lambda: tasks.send_contact_copy.delay(email=email, subject=subject), robust=True
+            )
         else:
             # Never the address in logs: its hash is enough to follow a pattern.
             logger.warning("Email cap reached for recipient %s", source_hash(email)[:12])

@@ -10,10 +10,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-# is_transient is the signatures app's rule for telling SMTP "later" from "never";
-# the contact emails follow the same rule rather than a copy of it.
-from signatures.delivery import TRANSIENT_ERRORS, is_transient
-from signatures.tasks import MAX_EMAIL_RETRIES
+from core.mail import MAX_EMAIL_RETRIES, TRANSIENT_ERRORS, backoff, is_transient
 
 from . import emails
 
@@ -21,13 +18,12 @@ logger = logging.getLogger(__name__)
 
 
 def _send(task, send, what: str) -> None:
-    """Retry transient SMTP errors with backoff (10 s, 20 s, … 10 min); log a final failure."""
+    """Retry transient SMTP errors with backoff; log a final failure."""
     try:
         send()
     except TRANSIENT_ERRORS as exc:
         if is_transient(exc) and task.request.retries < MAX_EMAIL_RETRIES:
-            countdown = min(600, 10 * 2**task.request.retries)
-            raise task.retry(exc=exc, countdown=countdown) from None
+            raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from None
         # The type only: an SMTP refusal's text names the recipient.
         logger.error("%s cannot be sent: %s", what, type(exc).__name__)
 
@@ -47,9 +43,11 @@ def send_contact_message(self, name: str, email: str, subject: str, message: str
 
 
 @shared_task(name="public.send_contact_copy", bind=True, max_retries=MAX_EMAIL_RETRIES)
-def send_contact_copy(self, name: str, email: str, subject: str, message: str) -> None:
+def send_contact_copy(self, email: str, subject: str, name: str = "", message: str = "") -> None:
+    """The sender's acknowledgement. `name` and `message` are ignored: only copies queued
+    before the acknowledgement dropped them still carry them."""
     _send(
         self,
-        lambda: emails.send_contact_copy(name=name, email=email, subject=subject, message=message),
-        "Copy of a contact message",
+        lambda: emails.send_contact_copy(email=email, subject=subject),
+        "Acknowledgement of a contact message",
     )

@@ -51,7 +51,7 @@ PAGES_AROUND = 2  # numbered page links on each side of the current page
 
 @require_safe
 @vary_on_headers("HX-Request")  # the same URL answers the page, or to htmx its results
-@cached_with_counts
+@cached_with_counts(query=(*PublicFilterForm.base_fields, "page"))
 def signatory_list(request, slug):
     """Published signatures, filtered by GET parameters so every view can be shared.
 
@@ -169,15 +169,19 @@ def _stamp(moment: datetime.datetime) -> int:
 
 
 def _updates_etag(request, slug) -> str:
-    """The counts' version and the exact question: unchanged, the answer is 304."""
+    """The counts' version, the exact question and its language: unchanged, the answer is 304.
+
+    The language too, since the answer is not private: a shared cache revalidating a
+    French answer for an English reader must not be told it still holds.
+    """
     question = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16]
-    return f'"{version_for_slug(slug)}-{question}"'
+    return f'"{version_for_slug(slug)}-{question}-{request.LANGUAGE_CODE}"'
 
 
 @require_safe
-@cache_control(private=True, no_cache=True)
+@cache_control(no_cache=True)  # the same for everyone: revalidated, never private
 @condition(etag_func=_updates_etag)
-@cached_with_counts
+@cached_with_counts(query=(*PublicFilterForm.base_fields, "depuis", "vu"))
 def signatory_updates(request, slug):
     """Polled by the list page: new signatures for the top of the list and fresh counters.
 
@@ -335,7 +339,7 @@ def signatory_xlsx(request, slug):
 
 
 @require_safe
-@cached_with_counts
+@cached_with_counts(query=())
 def statistics(request, slug):
     """Counters, breakdowns, map and timeline, each chart followed by its table."""
     declaration = get_object_or_404(Declaration, slug=slug)
@@ -375,7 +379,7 @@ def _embed_snippet(declaration: Declaration) -> str:
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
 @cache_control(public=True, max_age=60)
-@cached_with_counts
+@cached_with_counts(query=())
 def widget(request, slug):
     """The counter card, for an <iframe> on any site."""
     declaration = get_object_or_404(Declaration, slug=slug)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 def _forget_sign_page(**_signal) -> None:
     """The sign page keeps the declaration and its blank form a minute per process."""
-    from .views import clear_blank_forms  # noqa: PLC0415 - only processes that save one
+    from .views.sign import clear_blank_forms  # noqa: PLC0415 - only processes that save one
 
     clear_blank_forms()
 

@@ -1,11 +1,12 @@
-"""Email delivery: each queued email leaves once, failures are told apart, lost ones recovered."""
-
-import smtplib
+"""Email delivery: each queued email leaves once, failures are told apart (core.mail's
+rule), lost ones recovered."""
 
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
+
+from core.mail import is_transient
 
 from . import emails
 from .models import Contest, Correction, ModerationEvent, OutgoingEmail, Signature
@@ -13,21 +14,8 @@ from .models import Contest, Correction, ModerationEvent, OutgoingEmail, Signatu
 Status = Signature.Status
 
 
-# What a failed SMTP exchange may raise; is_transient sorts them.
-TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
-
-
 class PermanentEmailError(Exception):
     """The email cannot be delivered by trying again (bad address, broken template…)."""
-
-
-def is_transient(exc: Exception) -> bool:
-    """Worth another try: the server said "later" (4xx), hung up, or the network failed."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
 
 
 def deliver_confirmation_email(*, signature_id: int) -> None:

@@ -1,79 +1,15 @@
 """One function per email: subject, plain text and HTML from templates/emails/."""
 
-import contextlib
-import smtplib
-import threading
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+
+from core.mail import send_templated
 
 from .models import CONFIRMATION_VALID_DAYS, Contest, ModerationEvent, Signature
 
 User = get_user_model()
 MODERATORS_GROUP = "Modérateurs"  # created by migration 0003_moderators_group
-
-
-def _send(template: str, context: dict, to: str | list[str]) -> None:
-    # Emails go out in French, the language of the product, whatever the worker's locale.
-    with translation.override("fr"):
-        subject = render_to_string(f"emails/{template}-subject.txt", context).strip()
-        text = render_to_string(f"emails/{template}-body.txt", context)
-        html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[to] if isinstance(to, str) else to
-    )
-    message.attach_alternative(html, "text/html")
-    _smtp.send(message)
-
-
-class _ReusedConnection(threading.local):
-    """One open SMTP connection per worker process, reused from one email to the next.
-
-    Opening a connection (TCP, EHLO, STARTTLS, AUTH) cost more than sending the
-    message. A connection the server closed meanwhile is reopened once; any other
-    error drops it and goes up to the caller, which tells transient from final.
-    Other backends (files in development, memory in tests) send as before.
-    """
-
-    connection = None
-    server = None  # where it is open: settings may name another server since (tests do)
-
-    def send(self, message) -> None:
-        if not settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
-            message.send()
-            return
-        server = (settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER)
-        if server != self.server:
-            self.drop()
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = get_connection(fail_silently=False)
-                self.connection.open()
-                self.server = server
-            message.connection = self.connection
-            try:
-                message.send()
-                return
-            except smtplib.SMTPServerDisconnected:
-                self.drop()
-                if attempt == 2:
-                    raise
-            except Exception:
-                self.drop()
-                raise
-
-    def drop(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):  # already broken
-                connection.close()
-
-
-_smtp = _ReusedConnection()
 
 
 def _absolute(path: str) -> str:
@@ -94,7 +30,7 @@ def _signatory_context(signature: Signature) -> dict:
 
 def send_confirmation(signature: Signature) -> None:
     path = reverse("signatures:confirm", kwargs={"token": signature.make_confirmation_token()})
-    _send(
+    send_templated(
         "confirmation",
         {
             **_signatory_context(signature),
@@ -114,10 +50,11 @@ def send_decision(event: ModerationEvent) -> None:
         ModerationEvent.Action.APPROVE: "signature-published",
         ModerationEvent.Action.REJECT: "signature-rejected",
         ModerationEvent.Action.WITHDRAW: "signature-withdrawn",
+        ModerationEvent.Action.DELIBERATION_REFUSED: "decision-deliberation-refused",
     }[event.action]
     list_path = reverse("public:list", kwargs={"slug": signature.declaration.slug})
     sign_path = reverse("signatures:sign", kwargs={"slug": signature.declaration.slug})
-    _send(
+    send_templated(
         template,
         {
             **_signatory_context(signature),
@@ -137,12 +74,12 @@ def send_decision(event: ModerationEvent) -> None:
 
 
 def send_manage_link(signature: Signature) -> None:
-    _send("manage-link", _signatory_context(signature), to=signature.email)
+    send_templated("manage-link", _signatory_context(signature), to=signature.email)
 
 
 def send_correction_decision(correction) -> None:
     signature = correction.signature
-    _send(
+    send_templated(
         "correction-decided",
         {**_signatory_context(signature), "correction": correction},
         to=signature.email,
@@ -166,7 +103,7 @@ def moderator_addresses() -> list[str]:
 def send_contest_to_moderators(contest: Contest, recipients: list[str]) -> None:
     signature = contest.signature
     path = reverse("admin:signatures_signature_change", args=[signature.pk])
-    _send(
+    send_templated(
         "contest-received-moderators",
         {
             "contest": contest,
@@ -181,7 +118,7 @@ def send_contest_to_moderators(contest: Contest, recipients: list[str]) -> None:
 
 def send_contest_acknowledgement(contest: Contest) -> None:
     signature = contest.signature
-    _send(
+    send_templated(
         "contest-received",
         {
             "contest": contest,
@@ -195,7 +132,7 @@ def send_contest_acknowledgement(contest: Contest) -> None:
 def send_contest_answer(contest: Contest) -> None:
     signature = contest.signature
     sign_path = reverse("signatures:sign", kwargs={"slug": signature.declaration.slug})
-    _send(
+    send_templated(
         "contest-answer",
         {
             "contest": contest,

@@ -230,10 +230,8 @@ def erase_closed_signatures(now: datetime.datetime) -> int:
 def _erase(signatures: QuerySet[Signature]) -> int:
     """Erase these signatures' personal data; returns how many.
 
-    anonymise_signature does it, and records an ERASE audit event. This adds
-    what it leaves that may still name the signatory: the user agent, SMTP
-    error messages (a refusal quotes the address) and the signatory's
-    corrections.
+    anonymise_signature does it (erasure.erase_personal_data says what that
+    means) and records an ERASE audit event.
     """
     pks = list(signatures.values_list("pk", flat=True))
     for start in range(0, len(pks), ERASE_BATCH):
@@ -241,11 +239,6 @@ def _erase(signatures: QuerySet[Signature]) -> int:
         with transaction.atomic():
             for pk in batch:
                 anonymise_signature(signature_id=pk, actor=None, action=Action.ERASE)
-            Signature.objects.filter(pk__in=batch).update(user_agent="", confirmation_error="")
-            ModerationEvent.objects.filter(signature_id__in=batch).exclude(
-                notification_error=""
-            ).update(notification_error="")
-            Correction.objects.filter(signature_id__in=batch).delete()
     return len(pks)
 
 

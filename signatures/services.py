@@ -1,43 +1,40 @@
-"""Signing workflows: each function is one state change, with its side effects listed."""
+"""A signature's life once submitted: the one status machine (change_status) and what
+follows it — confirmation, anonymisation, contests filed and decided. Each function
+is one state change, its side effects listed.
+
+Signing is signing.py; what the signatory does from their personal link (correct,
+withdraw, ask for it) is managing.py. Both call in here, never the other way round.
+"""
 
 import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.after_response import after_commit_and_response
-from declarations.models import Declaration, Network
+from declarations.models import Declaration
 from territories.models import Territory
-from territories.normalize import normalize
 
-from .models import (
-    Contest,
-    Correction,
-    Flag,
-    ModerationEvent,
-    OutgoingEmail,
-    Signature,
-    new_manage_secret,
-    private_storage,
-    source_hash,
-)
+from .erasure import erase_personal_data
+from .models import Contest, Flag, ModerationEvent, OutgoingEmail, Signature, source_hash
 from .proof.levels import refresh_proof
 from .tasks import (
-    queue_due_proofs,
     refresh_stats,
     send_confirmation_email,
     send_contest_answer,
     send_contest_received,
     send_decision_email,
-    send_manage_link_email,
 )
-from .text import email_domain
+
+# UnlistedTerritory and get_or_create_unlisted_territory are also named from here.
+from .unlisted import UnlistedTerritory, get_or_create_unlisted_territory, make_searchable  # noqa: F401
 
 logger = logging.getLogger(__name__)
+
+Status = Signature.Status
+Action = ModerationEvent.Action
 
 
 class TerritoryAlreadySigned(Exception):
@@ -46,16 +43,6 @@ class TerritoryAlreadySigned(Exception):
     def __init__(self, live: Signature):
         super().__init__(f"territory {live.territory_id} already signed")
         self.live = live
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnlistedTerritory:
-    """A territory the signatory describes because the referential lacks it."""
-
-    kind: str
-    name: str
-    siren: str
-    departement: Territory
 
 
 class InvalidTransition(Exception):
@@ -71,25 +58,12 @@ class Source:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Signatory:
+class Contester:
     first_name: str
     last_name: str
     function: str
-    function_other: str
     email: str
-    phone: str
-    comment: str
-    consents_to_news: bool
-    fill_seconds: int | None = None
-    consent_version: str = ""
-    civility: str = ""
-    signs_on_behalf: bool = False
-    filler_first_name: str = ""
-    filler_last_name: str = ""
-    filler_function: str = ""
-    declares_authorised: bool = False
-    # The identity ProConnect vouched for, when the signatory signed in with it.
-    proconnect_siret: str = ""
+    message: str = ""
 
 
 def live_signature_for(*, declaration: Declaration, territory: Territory) -> Signature | None:
@@ -99,180 +73,6 @@ def live_signature_for(*, declaration: Declaration, territory: Territory) -> Sig
         .select_related("territory")
         .first()
     )
-
-
-def get_or_create_unlisted_territory(unlisted: UnlistedTerritory) -> Territory:
-    """A territory outside the referential, keyed by its SIREN.
-
-    A SIREN already known (official or added before) returns that territory,
-    so "not listed" cannot be used to sign twice for the same body. A new one
-    stays inactive, out of the public search, until a signature on it is
-    published: nobody can put text in the autocomplete without moderation.
-    """
-    existing = Territory.objects.filter(siren=unlisted.siren).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            return Territory.objects.create(
-                kind=unlisted.kind,
-                code=unlisted.siren,
-                siren=unlisted.siren,
-                name=unlisted.name,
-                departement=unlisted.departement,
-                region=unlisted.departement.region,
-                is_referential=False,
-                is_active=False,
-            )
-    except IntegrityError:  # created meanwhile by a concurrent submission
-        return Territory.objects.get(siren=unlisted.siren)
-
-
-def sign_declaration(
-    *,
-    declaration: Declaration,
-    territory: Territory | UnlistedTerritory,
-    signatory: Signatory,
-    networks: list[Network],
-    source: Source,
-    suspect_reason: str = "",
-) -> Signature:
-    """Record a pending signature and queue its confirmation email.
-
-    Side effects: creates the pending signature, or updates the pending one the
-    same address already made for this territory (a re-submitted form never
-    duplicates); creates the described territory when it is not listed (see
-    get_or_create_unlisted_territory); leaves its flags due (`proof_refreshed_at`
-    empty) and, after commit (and after the response, in a request: see
-    core.after_response), has a `signatures.refresh_due_proofs` run queued
-    unless one is waiting (tasks.queue_due_proofs); sets
-    `confirmation_queued_at` and, at the same moment, queues the
-    `signatures.send_confirmation_email` task, unless one was queued moments
-    ago or the address's email caps are reached (OutgoingEmail.claim).
-    With a `suspect_reason` (over the rate limit, honeypot, robot speed) the
-    signature is stored as `suspect` instead, flagged with the reason, and no
-    email leaves: the sender sees the usual page, moderators decide.
-    A signatory whom ProConnect verified as belonging to the territory (SIRET
-    of their organisation = the territory's SIREN) is confirmed at once
-    (change_status CONFIRM), without an email.
-    Raises TerritoryAlreadySigned when the territory has a live signature.
-    """
-    now = timezone.now()
-    fields = {
-        "first_name": signatory.first_name,
-        "last_name": signatory.last_name,
-        "signatory_search": normalize(f"{signatory.first_name} {signatory.last_name}"),
-        "function": signatory.function,
-        "function_other": signatory.function_other,
-        "email": signatory.email,
-        "email_domain": email_domain(signatory.email),  # as save() derives it
-        "phone": signatory.phone,
-        "comment": signatory.comment,
-        "consents_to_news": signatory.consents_to_news,
-        "consents_to_publication": True,
-        "consent_version": signatory.consent_version,
-        "civility": signatory.civility,
-        "signs_on_behalf": signatory.signs_on_behalf,
-        "filler_first_name": signatory.filler_first_name,
-        "filler_last_name": signatory.filler_last_name,
-        "filler_function": signatory.filler_function,
-        "declares_authorised": signatory.declares_authorised,
-        "proconnect_siret": signatory.proconnect_siret,
-        "proconnect_verified_at": now if signatory.proconnect_siret else None,
-        "consented_at": now,
-        "submitted_ip": source.ip,
-        "ip_hash": source_hash(source.ip or ""),  # as save() derives it
-        "user_agent": source.user_agent[:300],
-        "fill_seconds": signatory.fill_seconds,
-        "proof_refreshed_at": None,  # new data: its flags are due again
-    }
-    arguments = (declaration, territory, signatory, networks, fields, suspect_reason, now)
-    try:
-        with transaction.atomic():
-            return _sign_in_transaction(*arguments)
-    except IntegrityError:
-        # The same form submitted twice at once: both found nothing to lock and
-        # inserted, and the second insert broke the unique constraint on pending
-        # signatures once the first committed. Starting again finds the twin, or its
-        # confirmation (TerritoryAlreadySigned). A savepoint around the insert would
-        # cost two statements in every submission; this costs nothing but in the race.
-        pass
-    with transaction.atomic():
-        return _sign_in_transaction(*arguments)
-
-
-def _sign_in_transaction(declaration, territory, signatory, networks, fields, suspect_reason, now):
-    """sign_declaration's work, inside its transaction."""
-    if isinstance(territory, UnlistedTerritory):
-        territory = get_or_create_unlisted_territory(territory)
-    if suspect_reason:
-        return _record_suspect(declaration, territory, fields, networks, suspect_reason, now)
-    # One locked read: a live signature of the territory, or this address's pending one
-    # (the constraints allow at most one of each: no order needed). The territory is
-    # the one in hand, not read again.
-    holders = list(
-        Signature.objects.for_territory(declaration, territory)
-        .filter(
-            Q(status__in=Signature.LIVE_STATUSES)
-            | Q(status=Signature.Status.PENDING, email__iexact=signatory.email)
-        )
-        .order_by()
-        .select_for_update()
-    )
-    for holder in holders:
-        holder.territory = territory
-    live = next((s for s in holders if s.status in Signature.LIVE_STATUSES), None)
-    if live:
-        raise TerritoryAlreadySigned(live)
-    signature = holders[0] if holders else None
-    is_new = signature is None
-    if is_new:
-        signature = Signature.objects.create(
-            declaration=declaration, territory=territory, submitted_at=now, **fields
-        )
-    else:
-        for name, value in fields.items():
-            setattr(signature, name, value)
-        signature.save(update_fields=list(fields))
-    if not is_new:
-        signature.networks.set(networks)
-    elif networks:  # a new row has none yet: nothing to read first
-        signature.networks.add(*networks)
-    if signatory.proconnect_siret:
-        refresh_proof(signature)
-        if signature.verification == Signature.Verification.PROCONNECT:
-            # ProConnect verified the address and the organisation: no email round trip.
-            return change_status(
-                signature_id=signature.pk,
-                action=Action.CONFIRM,
-                note=_("Vérifiée par ProConnect : SIRET de l'organisation = SIREN du territoire."),
-            )
-    else:
-        # The flags read other signatures (bursts from one domain or address): the
-        # worker computes them a few seconds after commit, for all the signatures of
-        # those seconds at once, so signing stays a few writes. Confirming computes
-        # them again; beat's run every minute catches a queueing that was lost.
-        after_commit_and_response(queue_due_proofs)
-    if not signature.confirmation_recently_queued(now):
-        queue_confirmation(signature)
-    return signature
-
-
-def _record_suspect(declaration, territory, fields, networks, reason, now) -> Signature:
-    """A silent suspect never blocks a territory nor an address: always a row of its own."""
-    signature = Signature.objects.create(
-        declaration=declaration,
-        territory=territory,
-        submitted_at=now,
-        status=Signature.Status.SUSPECT,
-        **fields,
-    )
-    if networks:
-        signature.networks.add(*networks)
-    Flag.set_on(signature, Flag.Code.SUSPECT, reason)
-    # As for a person's signature, the other flags after commit: a flood stays cheap.
-    after_commit_and_response(queue_due_proofs)
-    return signature
 
 
 def queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
@@ -293,29 +93,9 @@ def queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
     return True
 
 
-def send_new_links(*, email: str) -> int:
-    """Queue a new link for each pending signature of this address (the public form).
+def queue_stats_refresh(declaration_id: int) -> None:
+    transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)
 
-    Side effects: sets `confirmation_queued_at` and queues the email task after
-    commit, skipping signatures queued within RESEND_COOLDOWN and stopping at
-    the address's email caps. Returns how many were queued; the view must not
-    reveal it.
-    """
-    now = timezone.now()
-    queued = 0
-    with transaction.atomic():
-        pending = Signature.objects.pending_for(email).select_for_update()
-        for signature in pending:
-            if signature.confirmation_recently_queued(now):
-                continue
-            if not queue_confirmation(signature):
-                break
-            queued += 1
-    return queued
-
-
-Status = Signature.Status
-Action = ModerationEvent.Action
 
 # Which statuses each action may leave from, and where it leads (None: decided
 # by the declaration's moderation mode).
@@ -341,12 +121,7 @@ TIMESTAMP_FOR = {
 
 
 def change_status(
-    *,
-    signature_id: int,
-    action: str,
-    actor=None,
-    reason: str = "",
-    note: str = "",
+    *, signature_id: int, action: str, actor=None, reason: str = "", note: str = ""
 ) -> Signature:
     """The one function that changes a signature's status.
 
@@ -379,27 +154,7 @@ def change_status(
         if target is None:
             post = signature.declaration.moderation == Declaration.Moderation.POST
             target = Status.PUBLISHED if post else Status.CONFIRMED
-        signature.status = target
-        updated = ["status"]
-        if action == Action.CONFIRM:
-            signature.confirmed_at = now
-            updated.append("confirmed_at")
-        stamp = TIMESTAMP_FOR.get(target)
-        if stamp:
-            setattr(signature, stamp, now)
-            updated.append(stamp)
-        try:
-            with transaction.atomic():
-                signature.save(update_fields=sorted(set(updated)))
-        except IntegrityError:
-            if target == Status.PENDING:
-                raise InvalidTransition("pending duplicate") from None
-            live = live_signature_for(
-                declaration=signature.declaration, territory=signature.territory
-            )
-            if live is None:
-                raise
-            raise TerritoryAlreadySigned(live) from None
+        _save_status(signature, target, action=action, now=now)
         event = ModerationEvent.objects.create(
             signature=signature,
             actor=actor,
@@ -410,22 +165,58 @@ def change_status(
             to_status=target,
             created_at=now,
         )
-        if action == Action.CONFIRM:
-            refresh_proof(signature)
-        if action == Action.RELEASE:
-            queue_confirmation(signature, capped=False)  # a moderator vouched for it
-        if target in (Status.REJECTED, Status.WITHDRAWN):
-            decide_contests(signature_id=signature.pk, outcome=Contest.Outcome.UPHELD, actor=actor)
-        if target == Status.PUBLISHED and not signature.territory.is_active:
-            # A territory a signatory added becomes searchable once published.
-            Territory.objects.filter(pk=signature.territory_id, is_referential=False).update(
-                is_active=True
-            )
-        if Status.PUBLISHED in (previous, target):
-            queue_stats_refresh(signature.declaration_id)
-        if action in ModerationEvent.NOTIFIED_ACTIONS:
-            _queue_decision_email(event.pk)
+        _follow_status_change(signature, event)
     return signature
+
+
+def _save_status(signature: Signature, target: str, *, action: str, now) -> None:
+    """Set the status and the timestamps of its step, and save them.
+
+    The partial unique indexes decide between concurrent changes: a second live
+    signature for the territory, or a second pending one for the same address.
+    """
+    signature.status = target
+    updated = {"status"}
+    if action == Action.CONFIRM:
+        signature.confirmed_at = now
+        updated.add("confirmed_at")
+    if stamp := TIMESTAMP_FOR.get(target):
+        setattr(signature, stamp, now)
+        updated.add(stamp)
+    try:
+        with transaction.atomic():
+            signature.save(update_fields=sorted(updated))
+    except IntegrityError:
+        if target == Status.PENDING:
+            raise InvalidTransition("pending duplicate") from None
+        live = live_signature_for(declaration=signature.declaration, territory=signature.territory)
+        if live is None:
+            raise
+        raise TerritoryAlreadySigned(live) from None
+
+
+def _follow_status_change(signature: Signature, event: ModerationEvent) -> None:
+    """What a saved status change sets off, as change_status's docstring lists it."""
+    action, target = event.action, event.to_status
+    if action == Action.CONFIRM:
+        refresh_proof(signature)
+    if action == Action.RELEASE:
+        queue_confirmation(signature, capped=False)  # a moderator vouched for it
+    if target in (Status.REJECTED, Status.WITHDRAWN):
+        decide_contests(
+            signature_id=signature.pk, outcome=Contest.Outcome.UPHELD, actor=event.actor
+        )
+    if target == Status.PUBLISHED:
+        make_searchable(signature.territory)
+    if Status.PUBLISHED in (event.from_status, target):
+        queue_stats_refresh(signature.declaration_id)
+    if action in ModerationEvent.NOTIFIED_ACTIONS:
+        queue_decision_email(event)
+
+
+def queue_decision_email(event: ModerationEvent) -> None:
+    """The signatory's email about a decision, queued once the decision is committed."""
+    transaction.on_commit(lambda: send_decision_email.delay(event.pk), robust=True)
 
 
 def confirm_signature(*, signature_id: int) -> Signature:
@@ -433,18 +224,13 @@ def confirm_signature(*, signature_id: int) -> Signature:
     return change_status(signature_id=signature_id, action=Action.CONFIRM)
 
 
-def _queue_decision_email(event_id: int) -> None:
-    transaction.on_commit(lambda: send_decision_email.delay(event_id), robust=True)
-
-
 def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYMISE) -> Signature:
     """Erase what identifies the signatory; keep territory, networks and dates for counts.
 
     Side effects: a pending signature is withdrawn first (it can no longer be
-    confirmed by anyone); names, function wording, email and its domain, phone,
-    comment, IP, user agent and the SMTP error (which quotes the address) are
-    erased; flags, which quote personal data, and corrections are deleted; the
-    deliberation file is deleted after commit and the field blanked (the
+    confirmed by anyone); its personal data are erased as erasure.py says
+    (names, function wording, email, phone, comment, IP, user agent, SMTP
+    errors, flags, corrections; the deliberation file after commit, while the
     verification level it earned stays, so the counts do not change); the
     "manage" link stops working (nothing is left to manage); records an audit
     event, `action` (ANONYMISE; ERASE when a retention period ran out, see
@@ -458,64 +244,17 @@ def anonymise_signature(*, signature_id: int, actor, action: str = Action.ANONYM
         if signature.status == Status.PENDING:
             change_status(signature_id=signature_id, action=Action.WITHDRAW, actor=actor)
             signature.refresh_from_db()
-        previous = signature.status
-        signature.first_name = signature.last_name = signature.function_other = ""
-        signature.signatory_search = ""
-        signature.email = signature.phone = signature.comment = ""
-        signature.submitted_ip = None
-        signature.user_agent = signature.confirmation_error = ""
-        signature.manage_secret = new_manage_secret()
-        signature.anonymised_at = timezone.now()
-        if signature.deliberation:
-            # After commit: rolled back, the row still names the file.
-            name = signature.deliberation.name
-            transaction.on_commit(lambda: private_storage().delete(name), robust=True)
-        signature.deliberation = ""
-        signature.deliberation_is_public = False
-        signature.save(
-            update_fields=[
-                "first_name",
-                "last_name",
-                "signatory_search",
-                "function_other",
-                "email",
-                "phone",
-                "comment",
-                "submitted_ip",
-                "email_domain",  # save() derives it from the now empty address
-                "user_agent",
-                "confirmation_error",
-                "manage_secret",
-                "anonymised_at",
-                "deliberation",
-                "deliberation_is_public",
-            ]
-        )
-        signature.flags.all().delete()
-        signature.corrections.all().delete()
+        erase_personal_data(signature)
         if signature.status == Status.PUBLISHED:
             queue_stats_refresh(signature.declaration_id)  # the public name changed
         ModerationEvent.objects.create(
             signature=signature,
             actor=actor,
             action=action,
-            from_status=previous,
+            from_status=signature.status,
             to_status=signature.status,
         )
     return signature
-
-
-def queue_stats_refresh(declaration_id: int) -> None:
-    transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Contester:
-    first_name: str
-    last_name: str
-    function: str
-    email: str
-    message: str = ""
 
 
 def contest_signature(*, signature_id: int, contester: Contester, source: Source) -> Contest:
@@ -592,68 +331,3 @@ def decide_contests(*, signature_id: int, outcome: str, actor=None) -> int:
 
 # What a signatory corrects: the public name, function and comment.
 CORRECTABLE_FIELDS = ("first_name", "last_name", "function", "function_other", "comment")
-
-
-def correct_signature(*, signature_id: int, fields: dict) -> Signature | Correction:
-    """The signatory fixes their name, function or comment from their personal link.
-
-    Side effects: a signature not yet public (suspect, pending, confirmed) is
-    updated in place; a published one gets a Correction awaiting a moderator
-    (replacing any earlier one still open), and keeps its public text until
-    then. Records an audit event either way. Returns what was written.
-    Raises InvalidTransition for a withdrawn or rejected signature.
-    """
-    values = {name: fields[name] for name in CORRECTABLE_FIELDS}
-    with transaction.atomic():
-        signature = Signature.objects.select_for_update().get(pk=signature_id)
-        if signature.status in (Status.WITHDRAWN, Status.REJECTED) or signature.anonymised_at:
-            raise InvalidTransition(signature.status)
-        ModerationEvent.objects.create(
-            signature=signature,
-            action=Action.CORRECT,
-            from_status=signature.status,
-            to_status=signature.status,
-        )
-        if signature.status != Status.PUBLISHED:
-            for name, value in values.items():
-                setattr(signature, name, value)
-            signature.signatory_search = normalize(f"{signature.first_name} {signature.last_name}")
-            signature.save(update_fields=[*values, "signatory_search"])
-            return signature
-        Correction.objects.filter(signature=signature, decided_at__isnull=True).delete()
-        return Correction.objects.create(signature=signature, **values)
-
-
-def withdraw_signature(*, signature_id: int) -> Signature:
-    """The signatory withdraws their territory's signature from their personal link.
-
-    Side effects: as change_status(WITHDRAW): gone from every public output once
-    the counts refresh, the territory free to sign again, an email acknowledging
-    it; its personal data are erased after RETENTION_ENDED_DAYS.
-    """
-    return change_status(
-        signature_id=signature_id,
-        action=Action.WITHDRAW,
-        note=_("Retrait demandé par le signataire depuis son lien personnel."),
-    )
-
-
-def send_manage_links(*, email: str) -> int:
-    """Send each signature of this address its "manage" link (the public form).
-
-    Side effects: queues one email per signature after commit, within the
-    address's caps. Returns how many were queued; the view must not reveal it.
-    """
-    signatures = list(
-        Signature.objects.filter(email__iexact=email, anonymised_at__isnull=True)
-        .exclude(status=Status.SUSPECT)
-        .values_list("pk", flat=True)
-    )
-    queued = 0
-    with transaction.atomic():
-        for pk in signatures:
-            if not OutgoingEmail.objects.claim(email=email, kind="manage", now=timezone.now()):
-                break
-            transaction.on_commit(lambda pk=pk: send_manage_link_email.delay(pk), robust=True)
-            queued += 1
-    return queued

@@ -10,10 +10,11 @@ import hashlib
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum, TextField, Value
+from django.db.models.functions import MD5, Cast, Concat, TruncDate
 from django.utils import timezone
 
 from core.resilience import cache_or_none, write_cache_quietly
@@ -33,15 +34,18 @@ def _version_key(slug: str) -> str:
     return f"signature-stats-version:{slug}"
 
 
-def version_for_slug(slug: str) -> str:
-    """The snapshot's version by the declaration's slug: one cache read, for ETags."""
+def version_for_slug(slug: str) -> str | None:
+    """The snapshot's version by the declaration's slug, None for an unknown slug.
+
+    One cache read, for ETags and the page cache. An unknown slug writes nothing:
+    otherwise every made-up address would leave a key in the Redis the broker uses.
+    """
     version = cache_or_none(lambda: cache.get(_version_key(slug)), "the counts' version")
     if version is None:
-        version = (
-            SignatureStats.objects.filter(declaration__slug=slug)
-            .values_list("version", flat=True)
-            .first()
-        ) or "empty"
+        row = Declaration.objects.filter(slug=slug).values_list("stats__version").first()
+        if row is None:
+            return None
+        version = row[0] or "empty"
         write_cache_quietly(
             lambda: cache.set(_version_key(slug), version, CACHE_TIMEOUT), "the counts' version"
         )
@@ -60,20 +64,75 @@ def stats_for(declaration: Declaration) -> SignatureStats:
     return stats
 
 
+# Every field of a published signature that a public page, the API or the exports show
+# (templates/public/includes/signature_item.html, templates/includes/latest_signatories.html,
+# public.filters.public_row), with what names it (civility, function) and what hides it
+# (anonymised_at); its networks are read apart. The territory's own fields follow the
+# referential, not the signatures: the page cache's TTL bounds how long they take to show.
+SHOWN_FIELDS = (
+    "pk",
+    "public_id",
+    "territory_id",
+    "first_name",
+    "last_name",
+    "civility",
+    "function",
+    "function_other",
+    "comment",
+    "verification",
+    "deliberation",
+    "deliberation_is_public",
+    "published_at",
+    "anonymised_at",
+    "corrected_at",
+)
+
+
 def _version(published) -> str:
-    """Fingerprint of what the public sees: which signatures, and when they last changed."""
-    figures = published.aggregate(
-        count=Count("pk"),
-        ids=Sum("pk"),
-        published=Max("published_at"),
-        erased=Max("anonymised_at"),
-        corrected=Max("corrected_at"),
-        # Levels change after publication (a deliberation, a domain): count them in.
-        proconnect=Count("pk", filter=Q(verification=Signature.Verification.PROCONNECT)),
-        deliberation=Count("pk", filter=Q(verification=Signature.Verification.DELIBERATION)),
-        domain=Count("pk", filter=Q(verification=Signature.Verification.OFFICIAL_DOMAIN)),
+    """Fingerprint of what the public sees: every shown field of every published signature.
+
+    Cached pages live as long as this version (core/pagecache.py), so any change the
+    public would see must change it. Counts and latest dates missed some (a deliberation
+    made public, a network or a civility corrected, a level swapped between two
+    signatures): the fingerprint is exact instead. Two queries whatever the number of
+    signatures; PostgreSQL hashes the rows itself and sends back one value each.
+    """
+    separated = []
+    for field in SHOWN_FIELDS:
+        separated += [Cast(field, TextField()), Value("\x1f")]
+    networks = Signature.networks.through.objects.filter(signature__in=published)
+    pair = _joined(
+        [Cast("signature_id", TextField()), Value(":"), Cast("network_id", TextField())]
     )
-    return hashlib.sha256(repr(sorted(figures.items())).encode()).hexdigest()[:32]
+    digests = (
+        _digest(published, _joined(separated), order_by=["pk"]),
+        _digest(networks, pair, order_by=["signature_id", "network_id"]),
+    )
+    return hashlib.sha256(" ".join(digests).encode()).hexdigest()[:32]
+
+
+def _digest(queryset, expression, *, order_by: list[str]) -> str:
+    """MD5 of the expression's values in this order. PostgreSQL aggregates them (35,000
+    signatures: one value back instead of 35,000 rows); SQLite, in development, sends
+    them here."""
+    if connection.vendor == "postgresql":
+        every = StringAgg(expression, delimiter="\x1e", order_by=order_by)
+        return queryset.aggregate(digest=MD5(every))["digest"] or ""
+    values = (
+        queryset.annotate(shown=expression).order_by(*order_by).values_list("shown", flat=True)
+    )
+    return hashlib.md5("\x1e".join(values).encode(), usedforsecurity=False).hexdigest()
+
+
+def _joined(expressions: list):
+    """Concat as a balanced tree: Django nests Concat's pairs one in the other, and
+    SQLite's parser overflows past a few dozen levels."""
+    if len(expressions) == 1:
+        return expressions[0]
+    middle = len(expressions) // 2
+    return Concat(
+        _joined(expressions[:middle]), _joined(expressions[middle:]), output_field=TextField()
+    )
 
 
 def refresh_stats(*, declaration_id: int) -> SignatureStats:

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from core.mail import MAX_EMAIL_RETRIES, TRANSIENT_ERRORS, backoff
 from core.resilience import DATABASE_RESTART_ERRORS, cache_or_none, write_cache_quietly
 
 from . import delivery, stats
@@ -16,14 +17,8 @@ from .proof import levels
 
 logger = logging.getLogger(__name__)
 
-MAX_EMAIL_RETRIES = 6
 # A connection lost while PostgreSQL restarts: try again shortly, a few times.
 DATABASE_RETRY_SECONDS = 2
-
-
-def _backoff(retries: int) -> int:
-    """Exponential backoff for transient SMTP errors: 10 s, 20 s, … at most 10 min."""
-    return min(600, 10 * 2**retries)
 
 
 def _deliver(task, deliver, record_failure, record_retry, what: str) -> None:
@@ -36,11 +31,11 @@ def _deliver(task, deliver, record_failure, record_retry, what: str) -> None:
         logger.exception("%s cannot be sent", what)
     except DATABASE_RESTART_ERRORS as exc:
         raise task.retry(exc=exc, countdown=DATABASE_RETRY_SECONDS) from None
-    except delivery.TRANSIENT_ERRORS as exc:
+    except TRANSIENT_ERRORS as exc:
         if task.request.retries >= MAX_EMAIL_RETRIES:
             record_failure(exc)
             raise
-        countdown = _backoff(task.request.retries)
+        countdown = backoff(task.request.retries)
         record_retry(timezone.now() + datetime.timedelta(seconds=countdown))
         raise task.retry(exc=exc, countdown=countdown) from None
 

@@ -9,7 +9,7 @@ from .search import search_territories
 
 @require_safe
 @vary_on_headers("HX-Request")  # the same URL answers a fragment or a page
-@cached_briefly
+@cached_briefly(query=("q", "territory_query"))
 def search(request):
     """Autocomplete options (htmx) or a plain results page (no JavaScript)."""
     query = request.GET.get("q") or request.GET.get("territory_query") or ""

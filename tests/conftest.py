@@ -11,7 +11,6 @@ what happens elsewhere meanwhile: `wait_for`, `run_concurrently`, `confirmation_
 """
 
 import contextlib
-import datetime
 import importlib
 import os
 import re
@@ -27,15 +26,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone, translation
+from django.utils import translation
 
 from alliance.celery import app as celery_app
-from declarations.models import Network
 from signatures import views as signature_views
 from signatures.stats import refresh_stats
 from tests.factories import (
     DeclarationFactory,
-    SignatureFactory,
     TerritoryFactory,
     UserFactory,
     fake_siren,
@@ -210,15 +207,6 @@ def declaration(db):
 
 
 @pytest.fixture
-def declaration_with_goal(declaration):
-    """The same declaration, aiming at 10 signing territories."""
-    declaration.signature_goal = 10
-    # Only this column: another fixture may have counted signatures on the row meanwhile.
-    declaration.save(update_fields=["signature_goal"])
-    return declaration
-
-
-@pytest.fixture
 def territory(db):
     """One territory to sign for, with a SIREN, in no département."""
     return TerritoryFactory(name="Métropole de Testville", kind="metropole", siren=fake_siren(2))
@@ -276,45 +264,6 @@ def refresh_counts(django_capture_on_commit_callbacks):
             return refresh_stats(declaration_id=declaration.pk)
 
     return refresh
-
-
-@pytest.fixture
-def signed_declaration(declaration, territories, refresh_counts):
-    """The declaration as the public sees it, its counts computed: two published signatures
-    and one waiting for moderation, which must not show.
-
-    - Toulouse Métropole test, by Jean-Luc Moudénc, two days ago, in the France urbaine
-      network; contact details prive-1@toulouse.fr, 0561000000, 203.0.113.5;
-    - Brest test, by Anne Kerdrel, yesterday; prive-2@brest.fr;
-    - confirmed, not published: attente@x.fr.
-
-    They cover 4,500 inhabitants: the métropole's two member communes and Brest.
-    """
-    now = timezone.now()
-    toulouse = SignatureFactory(
-        declaration=declaration,
-        territory=territories["metropole"],
-        status="published",
-        first_name="Jean-Luc",
-        last_name="Moudénc",
-        published_at=now - datetime.timedelta(days=2),
-        email="prive-1@toulouse.fr",
-        phone="0561000000",
-        submitted_ip="203.0.113.5",
-    )
-    toulouse.networks.add(Network.objects.get(slug="france-urbaine"))
-    SignatureFactory(
-        declaration=declaration,
-        territory=territories["brest"],
-        status="published",
-        first_name="Anne",
-        last_name="Kerdrel",
-        published_at=now - datetime.timedelta(days=1),
-        email="prive-2@brest.fr",
-    )
-    SignatureFactory(declaration=declaration, status="confirmed", email="attente@x.fr")
-    refresh_counts(declaration)
-    return declaration
 
 
 @pytest.fixture

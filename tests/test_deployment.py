@@ -16,7 +16,7 @@ def _compose() -> dict:
 
 def test_compose_declares_the_production_topology():
     services = _compose()["services"]
-    assert set(services) == {"web", "worker", "beat", "db", "redis", "mailpit"}
+    assert set(services) == {"web", "worker", "beat", "db", "redis", "pagecache", "mailpit"}
     assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
     assert "alliance.wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A alliance worker")
@@ -78,3 +78,15 @@ def test_gunicorn_configuration_loads_the_application_as_the_image_runs_it():
     assert resolved["preload_app"] == "True"
     assert resolved["logger_class"] == "core.redaction.GunicornLogger"
     assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
+
+
+def test_compose_keeps_the_page_cache_in_a_bounded_redis_of_its_own():
+    """Eviction applies to a whole Redis server: the broker's must never evict a task."""
+    services = _compose()["services"]
+    pages = services["pagecache"]["command"]
+    assert "--maxmemory-policy allkeys-lru" in pages
+    assert "--maxmemory " in pages
+    assert "maxmemory" not in services["redis"]["command"]
+    environment = services["web"]["environment"]
+    assert environment["PAGE_CACHE_URL"].startswith("redis://pagecache:")
+    assert environment["REDIS_URL"].startswith("redis://redis:")

@@ -22,7 +22,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STARTED = re.compile(r'name="started" value="([^"]+)"')
 COOKIE = re.compile(r"csrftoken=([^;]+)")
 ERROR = re.compile(r'class="invalid-feedback[^"]*"[^>]*>(.*?)</', re.S)
-ROBOT_SECONDS = 0.6  # signatures.views.SUSPECT_FILL_SECONDS, with a margin
+ROBOT_SECONDS = 0.6  # signatures.views.sign.SUSPECT_FILL_SECONDS, with a margin
 DOMAIN = "bench.invalid"  # reserved: these addresses exist only in the sink
 # One numbering for the whole run: each signer's address and IP are new, so an email
 # that arrives is this signer's, and no per-address or per-IP limit is shared.

@@ -1,4 +1,4 @@
-"""A signature's rows: the signature itself, what moderation records about it, the
+"""A signature's rows: the signature itself and its queries, what moderation records about it, the
 emails sent, and the counts snapshot. All are imported here, where Django and the
 rest of the code look for them (`signatures.models.Signature`)."""
 
@@ -27,12 +27,12 @@ from .moderation import (
     ModerationQueue,
 )
 from .outbox import OutgoingEmail, OutgoingEmailQuerySet
+from .queries import SignatureQuerySet
 from .signature import (
     FORMAL_TITLES,
     FUNCTIONS_BY_KIND,
     GENDERED_FUNCTIONS,
     Signature,
-    SignatureQuerySet,
     function_fits,
 )
 

@@ -102,6 +102,8 @@ class ModerationEvent(models.Model):
         RELEASE = "release", _("Signature suspecte libérée")
         CONTEST = "contest", _("Contestation reçue")
         CONTEST_DECIDED = "contest_decided", _("Contestation tranchée")
+        DELIBERATION_ACCEPTED = "deliberation_ok", _("Délibération acceptée")
+        DELIBERATION_REFUSED = "deliberation_no", _("Délibération refusée")
 
     class Reason(models.TextChoices):
         NOT_REPRESENTATIVE = "not_representative", _("La personne ne représente pas ce territoire")
@@ -116,7 +118,12 @@ class ModerationEvent(models.Model):
         OTHER = "other", _("Autre motif")
 
     # Decisions the signatory hears about by email.
-    NOTIFIED_ACTIONS = (Action.APPROVE, Action.REJECT, Action.WITHDRAW)
+    NOTIFIED_ACTIONS = (
+        Action.APPROVE,
+        Action.REJECT,
+        Action.WITHDRAW,
+        Action.DELIBERATION_REFUSED,
+    )
 
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, related_name="events", verbose_name=_("signature")
@@ -130,7 +137,13 @@ class ModerationEvent(models.Model):
         verbose_name=_("par"),
     )
     action = models.CharField(_("action"), max_length=20, choices=Action)
-    reason = models.CharField(_("motif"), max_length=30, choices=Reason, blank=True)
+    # A signature's refusal (Reason), or a deliberation's (Signature.DeliberationRefusal).
+    reason = models.CharField(
+        _("motif"),
+        max_length=30,
+        choices=[*Reason.choices, *Signature.DeliberationRefusal.choices],
+        blank=True,
+    )
     note = models.TextField(_("précisions"), blank=True, max_length=1000)
     from_status = models.CharField(_("statut avant"), max_length=10, choices=Signature.Status)
     to_status = models.CharField(_("statut après"), max_length=10, choices=Signature.Status)

@@ -2,11 +2,10 @@
 
 import datetime
 
-from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +16,8 @@ from territories.models import Territory
 
 from ..text import email_domain
 from .keys import (
-    CONFIRMATION_LINK_AGE,
     CONFIRMATION_MAX_AGE,
     CONFIRMATION_SALT,
-    EMAIL_LOST_AFTER,
-    EMAIL_RESWEEP_AFTER,
     MANAGE_SALT,
     RESEND_COOLDOWN,
     deliberation_path,
@@ -30,6 +26,7 @@ from .keys import (
     private_storage,
     source_hash,
 )
+from .queries import SignatureQuerySet
 
 # (civility, function) → the function in that gender, and the formal way to name it.
 GENDERED_FUNCTIONS = {
@@ -48,108 +45,6 @@ FORMAL_TITLES = {
     ("madame", "vice_president"): _("Madame la Vice-présidente"),
     ("monsieur", "vice_president"): _("Monsieur le Vice-président"),
 }
-
-
-class SignatureQuerySet(models.QuerySet):
-    def live(self):
-        """Signatures that hold their territory: confirmed or published."""
-        return self.filter(status__in=self.model.LIVE_STATUSES)
-
-    def published(self):
-        return self.filter(status=self.model.Status.PUBLISHED)
-
-    def pending(self):
-        return self.filter(status=self.model.Status.PENDING)
-
-    def confirmed(self):
-        """Confirmed by the signatory, awaiting a moderator's decision."""
-        return self.filter(status=self.model.Status.CONFIRMED)
-
-    def for_territory(self, declaration, territory):
-        return self.filter(declaration=declaration, territory=territory)
-
-    def proof_due(self):
-        """Signatures whose flags and verification level were never computed."""
-        return self.filter(proof_refreshed_at__isnull=True)
-
-    def pending_for(self, email: str):
-        """Pending signatures made with this address, whatever its case."""
-        return self.pending().filter(email__iexact=email)
-
-    def awaiting_decision(self):
-        """The moderators' queue: confirmed, suspect, under an open contest, or with a
-        correction to review."""
-        # The models of moderation.py, which imports this module.
-        contest, correction = (apps.get_model("signatures", n) for n in ("Contest", "Correction"))
-        open_contests = contest.objects.filter(
-            signature=models.OuterRef("pk"), decided_at__isnull=True
-        )
-        open_corrections = correction.objects.filter(
-            signature=models.OuterRef("pk"), decided_at__isnull=True
-        )
-        return self.annotate(
-            is_contested=models.Exists(open_contests),
-            has_correction=models.Exists(open_corrections),
-        ).filter(
-            Q(status__in=[self.model.Status.CONFIRMED, self.model.Status.SUSPECT])
-            | Q(is_contested=True)
-            | Q(has_correction=True)
-        )
-
-    # Where submissions come from, for the moderators' trending view and bulk invalidation.
-    SOURCE_FIELDS = ("ip_hash", "email_domain", "user_agent")
-
-    def from_source(self, declaration, field: str, value: str, start, end):
-        """Signatures of a declaration from one source (see SOURCE_FIELDS) in a time window."""
-        if field not in self.SOURCE_FIELDS:
-            raise ValueError(field)
-        return self.filter(
-            declaration=declaration,
-            submitted_at__gte=start,
-            submitted_at__lte=end,
-            **{field: value},
-        )
-
-    def trending_sources(self, declaration, field: str, since, *, at_least: int = 3):
-        """[(value, signatures, territories)] of the sources with many signatures since `since`."""
-        if field not in self.SOURCE_FIELDS:
-            raise ValueError(field)
-        return list(
-            self.filter(declaration=declaration, submitted_at__gte=since)
-            .exclude(**{field: ""})
-            .values_list(field)
-            .annotate(
-                signatures=models.Count("pk"),
-                territories=models.Count("territory", distinct=True),
-            )
-            .filter(signatures__gte=at_least)
-            .order_by("-signatures", field)[:50]
-        )
-
-    def confirmation_unsent(self, now: datetime.datetime):
-        """Pending signatures whose last requested link has not left yet, nor failed for good."""
-        return (
-            self.pending()
-            .filter(confirmation_queued_at__gt=now - CONFIRMATION_LINK_AGE)
-            .filter(confirmation_failed_at__isnull=True)
-            .filter(
-                Q(confirmation_sent_at__isnull=True)
-                | Q(confirmation_sent_at__lt=F("confirmation_queued_at"))
-            )
-        )
-
-    def confirmation_lost(self, now: datetime.datetime):
-        """Unsent links presumed lost (see EMAIL_LOST_AFTER): not waiting for a retry,
-        not re-queued a moment ago."""
-        return (
-            self.confirmation_unsent(now)
-            .filter(confirmation_queued_at__lt=now - EMAIL_LOST_AFTER)
-            .filter(
-                Q(confirmation_retry_at__isnull=True) | Q(confirmation_retry_at__lte=now),
-                Q(confirmation_swept_at__isnull=True)
-                | Q(confirmation_swept_at__lt=now - EMAIL_RESWEEP_AFTER),
-            )
-        )
 
 
 class Signature(models.Model):
@@ -181,6 +76,23 @@ class Signature(models.Model):
         DELIBERATION = "deliberation", _("délibération")
         OFFICIAL_DOMAIN = "domain", _("domaine officiel")
         EMAIL = "email", _("e-mail")
+
+    class DeliberationReview(models.TextChoices):
+        """A moderator's look at the attached deliberation: only an accepted one raises
+        the verification level (proof.levels)."""
+
+        PENDING = "pending", _("à examiner")
+        ACCEPTED = "accepted", _("acceptée")
+        REFUSED = "refused", _("refusée")
+
+    class DeliberationRefusal(models.TextChoices):
+        """Why a deliberation was refused, as the signatory reads it."""
+
+        ILLEGIBLE = "illegible", _("Document illisible, incomplet ou non signé")
+        NOT_A_MANDATE = "not_a_mandate", _("Ni une délibération ni un mandat autorisant à signer")
+        OTHER_TERRITORY = "other_territory", _("Document d'un autre territoire")
+        # Not "other": ModerationEvent.reason holds these and its own Reason.OTHER.
+        OTHER = "deliberation_other", _("Autre motif concernant le document")
 
     LIVE_STATUSES = (Status.CONFIRMED, Status.PUBLISHED)
 
@@ -261,6 +173,24 @@ class Signature(models.Model):
         _("délibération jointe le"), null=True, blank=True
     )
     deliberation_is_public = models.BooleanField(_("délibération publique"), default=False)
+    # Empty until a deliberation is attached; each new file waits for a moderator again
+    # (proof.deliberations). Anonymisation blanks the file and keeps the review, so the
+    # level an accepted deliberation earned stays.
+    deliberation_review = models.CharField(
+        _("examen de la délibération"), max_length=10, choices=DeliberationReview, blank=True
+    )
+    deliberation_reviewed_at = models.DateTimeField(
+        _("délibération examinée le"), null=True, blank=True
+    )
+    deliberation_refusal_reason = models.CharField(
+        _("motif du refus de la délibération"),
+        max_length=30,
+        choices=DeliberationRefusal,
+        blank=True,
+    )
+    deliberation_refusal_note = models.TextField(
+        _("précisions sur le refus de la délibération"), max_length=1000, blank=True
+    )
     # The organisation ProConnect vouched for, when the signatory signed in with it.
     proconnect_siret = models.CharField(_("SIRET ProConnect"), max_length=14, blank=True)
     proconnect_verified_at = models.DateTimeField(
@@ -345,6 +275,17 @@ class Signature(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(consents_to_publication=True), name="signature_consents_to_publication"
+            ),
+            # A file nobody reviewed is "pending", never blank: blank does not count either,
+            # but moderators would not see it waiting.
+            models.CheckConstraint(
+                condition=Q(deliberation="") | ~Q(deliberation_review=""),
+                name="signature_deliberation_has_a_review",
+            ),
+            # The signatory is told why: a refusal always has its reason.
+            models.CheckConstraint(
+                condition=~Q(deliberation_review="refused") | ~Q(deliberation_refusal_reason=""),
+                name="signature_deliberation_refusal_has_a_reason",
             ),
         ]
         indexes = [

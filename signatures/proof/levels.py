@@ -1,7 +1,8 @@
 """The verification level of a signature: the strongest proof that it comes from its territory.
 
-ProConnect (the organisation vouched for is the territory), a deliberation, an email
-from one of the territory's official domains, or only a confirmed email address.
+ProConnect (the organisation vouched for is the territory), a deliberation a moderator
+accepted, an email from one of the territory's official domains, or only a confirmed
+email address.
 """
 
 import functools
@@ -56,7 +57,10 @@ def _verification_levels(signatures: list[Signature]) -> dict[int, str]:
     for signature in signatures:
         if signature.proconnect_siret and proconnect_matches(signature):
             levels[signature.pk] = level.PROCONNECT
-        elif signature.deliberation:
+        elif signature.deliberation_review == Signature.DeliberationReview.ACCEPTED:
+            # Not the file alone: anyone can upload a PDF; it proves something once a
+            # moderator has read it. An anonymised signature keeps the review, and so
+            # the level, after its file is deleted.
             levels[signature.pk] = level.DELIBERATION
         elif (signature.territory_id, signature.email_domain) in official:
             levels[signature.pk] = level.OFFICIAL_DOMAIN

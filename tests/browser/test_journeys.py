@@ -13,8 +13,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 from pypdf import PdfWriter
 
-from signatures import services
+from signatures import services, signing
 from signatures.models import Signature
+from signatures.proof.deliberations import review_deliberation
 from signatures.stats import refresh_stats
 from tests.conftest import confirmation_path, wait_for
 from tests.factories import DeclarationFactory, SignatureFactory, TerritoryFactory, fake_siren
@@ -245,7 +246,7 @@ def test_signatory_corrects_then_withdraws_from_the_emailed_link(
         email="maire@mairie-cooperville.fr",
         confirmation_queued_at=None,
     )
-    services.send_new_links(email=signature.email)  # the confirmation email, with both links
+    signing.send_new_links(email=signature.email)  # the confirmation email, with both links
     assert wait_for(lambda: smtp_sink.messages), "the email never arrived"
     page.goto(confirmation_path(smtp_sink.messages[0]))
     page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
@@ -320,11 +321,16 @@ def test_chief_of_staff_signs_for_the_president_with_a_deliberation(
     page.get_by_role("heading", name="Vérifiez votre messagerie").wait_for()
 
     signature = Signature.objects.get()
-    assert signature.verification == Signature.Verification.DELIBERATION
+    # The file waits for a moderator: until accepted it proves nothing to the public.
+    assert signature.verification == Signature.Verification.EMAIL
+    assert signature.deliberation_review == Signature.DeliberationReview.PENDING
     assert wait_for(lambda: smtp_sink.messages)
     page.goto(confirmation_path(smtp_sink.messages[0]))
     page.get_by_role("button", name="Je confirme la signature de mon territoire").click()
     page.get_by_text("Votre signature est confirmée").wait_for()
+    review_deliberation(
+        signature_id=signature.pk, outcome=Signature.DeliberationReview.ACCEPTED, actor=None
+    )
     refresh_stats(declaration_id=declaration.pk)
     page.goto(reverse("public:list", args=[declaration.slug]))
     listing = page.locator("main").inner_text()

@@ -4,7 +4,9 @@ import datetime
 import io
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import cache, caches
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
@@ -14,9 +16,18 @@ from django.utils import timezone
 
 from core import pagecache
 from core.pagecache import PageCache
-from tests.factories import SignatureFactory, TerritoryFactory
+from signatures.models import Signature
+from signatures.proof.deliberations import attach_deliberation, set_deliberation_public
+from tests.factories import NetworkFactory, SignatureFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Every cache alias, the page cache's own included, starts empty."""
+    for alias in django_settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture
@@ -236,3 +247,261 @@ def test_a_conditional_request_for_a_changed_page_gets_the_page(app, two_publish
     status, _h, body = call(app, path, query="depuis=1&vu=2", if_none_match='"ancienne"')
     assert status.startswith("200")
     assert body
+
+
+# Helpers for what the cache holds and what Django answers --------------------------
+
+
+def stored(fragment: str = "") -> dict[str, int]:
+    """Every key any cache alias holds whose name contains `fragment`, with its size."""
+    found = {}
+    for alias in django_settings.CACHES:
+        store = caches[alias]._cache
+        if isinstance(store, dict):  # LocMemCache: pickled values by key
+            found.update({key: len(value) for key, value in store.items() if fragment in key})
+        else:  # RedisCache
+            client = store.get_client()
+            for key in client.scan_iter(match=f"*{fragment}*"):
+                found[key] = client.strlen(key)
+    return found
+
+
+def page_entries() -> dict[str, int]:
+    return stored(":page:")
+
+
+def altered(*, headers=(), body_suffix=b""):
+    """Django, with some headers replaced or added and text put into the body: as a
+    page whose template or decorator made it per visitor would come out."""
+    django_app = WSGIHandler()
+    replaced = {name.lower() for name, _value in headers}
+
+    def application(environ, start_response):
+        def start(status, response_headers, exc_info=None):
+            kept = [(k, v) for k, v in response_headers if k.lower() not in replaced]
+            return start_response(status, [*kept, *headers], exc_info)
+
+        result = django_app(environ, start)
+        body = b"".join(result)
+        result.close()
+        return [body.replace(b"</main>", body_suffix + b"</main>")]
+
+    return application
+
+
+@pytest.fixture
+def altered_app(request):
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield lambda **changes: PageCache(altered(**changes))
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+# Language ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["django_language=en-us", "django_language=EN", 'a"b=c; django_language=en'],
+    ids=["en-us", "EN", "after-a-malformed-cookie"],
+)
+def test_an_english_visit_never_fills_the_french_page(app, two_published, cookie):
+    path = reverse("public:list", args=[two_published.slug])
+    _s, headers, english = call(app, path, cookie=cookie)
+    assert b'<html lang="en' in english  # Django reads this cookie as English
+    assert headers["Content-Language"] == "en"
+    _s, _h, french = call(app, path)
+    assert b'<html lang="fr">' in french
+
+
+def test_a_session_cookie_after_a_malformed_one_goes_through_django(app, two_published):
+    path = two_published.get_absolute_url()
+    call(app, path)
+    with CaptureQueriesContext(connection) as queries:
+        call(app, path, cookie='a"b=c; sessionid=abc')
+    assert len(queries) > 0, "answered from the cache to a visitor Django sees a session for"
+
+
+def test_an_answer_in_another_language_than_its_key_is_not_kept(altered_app, two_published):
+    app = altered_app(headers=[("Content-Language", "en")])
+    status, _h, _b = call(app, reverse("public:list", args=[two_published.slug]))
+    assert status.startswith("200")
+    assert not app.local
+    assert page_entries() == {}
+
+
+# Keys --------------------------------------------------------------------------------
+
+
+def test_parameters_the_view_does_not_read_share_its_page(app, two_published):
+    path = reverse("public:list", args=[two_published.slug])
+    _s, _h, first = call(app, path)
+    for query in ("utm_source=1", "fbclid=2&utm_medium=courriel"):
+        with CaptureQueriesContext(connection) as queries:
+            status, _h, body = call(app, path, query=query)
+        assert status.startswith("200")
+        assert body == first
+        assert len(queries) == 0, f"?{query}: not answered from the cache"
+    assert len(page_entries()) == 1
+
+
+def test_a_page_is_rendered_from_its_declared_parameters_only(app, two_published):
+    path = reverse("public:list", args=[two_published.slug])
+    call(app, path)  # the path's parameters are known from its first answer
+    _s, _h, body = call(app, path, query="q=brest&utm_source=pourriel")
+    assert b"Brest" in body
+    assert b"Toulouse" not in body
+    assert b"pourriel" not in body  # not even in the language switch's return address
+
+
+def test_a_poll_with_other_parameters_is_answered_not_modified(app, two_published):
+    updates = reverse("public:list_updates", args=[two_published.slug])
+    _s, headers, _b = call(app, updates, query="depuis=1&vu=2")
+    assert "private" not in headers["Cache-Control"]
+    with CaptureQueriesContext(connection) as queries:
+        status, _h, _body = call(
+            app, updates, query="vu=2&fbclid=x&depuis=1", if_none_match=headers["ETag"]
+        )
+    assert status.startswith("304")
+    assert len(queries) == 0
+
+
+def test_the_shared_entries_stay_within_their_budget(app, two_published, settings):
+    settings.PAGE_CACHE_MAX_MB = 1
+    path = reverse("public:list", args=[two_published.slug])
+    rendered = 0
+    number = 0
+    while rendered < 3 * 1024 * 1024:  # three times what the cache may hold
+        number += 1
+        _s, _h, body = call(app, path, query=f"q=mot{number}")
+        rendered += len(body)
+    held = sum(page_entries().values())
+    assert 0 < held <= 1024 * 1024
+
+
+# What may be stored --------------------------------------------------------------------
+
+CSRF_SECRET = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"  # 32 characters, as Django's cookie
+
+
+@pytest.mark.parametrize(
+    ("changes", "cookie"),
+    [
+        ({"headers": [("Set-Cookie", "suivi=1; Path=/")]}, ""),
+        ({"headers": [("Vary", "Accept-Language, Cookie")]}, ""),
+        ({"headers": [("Cache-Control", "private, max-age=60")]}, ""),
+        ({"headers": [("Cache-Control", "no-store")]}, ""),
+        (
+            {"body_suffix": b'<input type="hidden" name="csrfmiddlewaretoken" value="x">'},
+            "",
+        ),
+        ({"body_suffix": CSRF_SECRET.encode()}, f"csrftoken={CSRF_SECRET}"),
+    ],
+    ids=["set-cookie", "vary-cookie", "private", "no-store", "csrf-field", "csrf-value"],
+)
+def test_a_marked_page_that_is_per_visitor_is_never_kept(
+    altered_app, two_published, changes, cookie
+):
+    app = altered_app(**changes)
+    path = reverse("public:list", args=[two_published.slug])
+    status, _h, _b = call(app, path, **({"cookie": cookie} if cookie else {}))
+    assert status.startswith("200")
+    assert not app.local
+    assert page_entries() == {}
+    with CaptureQueriesContext(connection) as queries:
+        call(app, path)
+    assert len(queries) > 0
+
+
+def test_an_unknown_declaration_writes_nothing_to_the_cache(app, declaration):
+    before = stored()
+    for path in (
+        "/declarations/inconnue/",
+        "/declarations/inconnue/signataires/",
+        "/declarations/inconnue/signataires/nouvelles/",
+        "/declarations/inconnue/statistiques/",
+        "/declarations/inconnue/widget/",
+        "/declarations/inconnue/dernieres/",
+        "/api/declarations/inconnue",
+    ):
+        status, _h, _b = call(app, path)
+        assert status.startswith("404"), path
+    assert stored() == before  # no version remembered, no page
+    assert not app.local
+
+
+# The counts' version covers what the pages show --------------------------------------
+
+
+def test_making_a_deliberation_public_shows_on_the_cached_list_at_once(
+    app, two_published, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.PRIVATE_ROOT = tmp_path
+    signature = Signature.objects.filter(status="published").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        attach_deliberation(
+            signature_id=signature.pk,
+            uploaded_file=SimpleUploadedFile("d.pdf", b"%PDF-1.4\n%%EOF\n"),
+        )
+    path = reverse("public:list", args=[two_published.slug])
+    link = reverse("public:deliberation", args=[signature.public_id]).encode()
+    _s, _h, before = call(app, path)
+    assert link not in before
+    with django_capture_on_commit_callbacks(execute=True):
+        set_deliberation_public(signature_id=signature.pk, is_public=True, actor=None)
+    pagecache_app_memo_expires(app)
+    _s, _h, after = call(app, path)
+    assert link in after
+
+
+def _swap_levels(signature):
+    other = Signature.objects.exclude(pk=signature.pk).filter(status="published").first()
+    Signature.objects.filter(pk=signature.pk).update(verification="proconnect")
+    Signature.objects.filter(pk=other.pk).update(verification="email")
+
+
+def _update(**fields):
+    return lambda signature: Signature.objects.filter(pk=signature.pk).update(**fields)
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (_update(civility="madame"), "Madame la"),
+        (_update(function="maire"), "Maire"),
+        (_update(function="autre", function_other="Déléguée au climat"), "Déléguée au climat"),
+        (_update(first_name="Camille"), "Camille"),
+        (_update(comment="Pour la ruralité"), "Pour la ruralit"),
+        (lambda s: s.networks.add(NetworkFactory(short_name="ReseauNeuf")), "ReseauNeuf"),
+        (_swap_levels, None),
+    ],
+    ids=["civility", "function", "function-other", "name", "comment", "network", "levels-swapped"],
+)
+def test_a_change_of_what_the_list_shows_renders_it_again(
+    app, two_published, refresh_counts, change, shown
+):
+    signature = Signature.objects.filter(status="published").order_by("pk").first()
+    Signature.objects.exclude(pk=signature.pk).update(verification="proconnect")
+    refresh_counts(two_published)
+    path = reverse("public:list", args=[two_published.slug])
+    _s, _h, before = call(app, path)
+    change(signature)
+    refresh_counts(two_published)
+    pagecache_app_memo_expires(app)
+    _s, _h, after = call(app, path)
+    assert after != before
+    if shown:
+        assert shown.encode() in after
+
+
+def test_the_apis_declaration_is_kept_whatever_its_query(app, two_published):
+    path = f"/api/declarations/{two_published.slug}"
+    status, headers, first = call(app, path)
+    assert status.startswith("200")
+    assert pagecache.HEADER not in headers
+    with CaptureQueriesContext(connection) as queries:
+        status, _h, again = call(app, path, query="utm_source=1")
+    assert status.startswith("200")
+    assert again == first
+    assert len(queries) == 0

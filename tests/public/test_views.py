@@ -114,6 +114,17 @@ def test_list_query_count_does_not_grow(client, django_assert_num_queries, count
     assert response.status_code == 200
 
 
+def test_updates_answer_304_only_in_the_language_they_were_written_in(client, signed_declaration):
+    """The poll is public (revalidated by shared caches): its validator names its language."""
+    page = _list(client, signed_declaration).content.decode()
+    poll = (
+        re.search(r'id="signature-poller" hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    )
+    etag = client.get(poll)["ETag"]
+    client.cookies["django_language"] = "en"
+    assert client.get(poll, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
 def test_updates_bring_new_signatures_then_answer_304(client, signed_declaration, refresh_counts):
     page = _list(client, signed_declaration).content.decode()
     poll = (

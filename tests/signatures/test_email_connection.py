@@ -2,6 +2,7 @@
 
 import pytest
 
+from core import mail
 from signatures import emails
 from tests.factories import SignatureFactory
 
@@ -10,9 +11,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_connection():
-    emails._smtp.drop()
+    mail._smtp.drop()
     yield
-    emails._smtp.drop()
+    mail._smtp.drop()
 
 
 def test_consecutive_emails_share_one_connection(smtp_sink):
@@ -25,7 +26,7 @@ def test_consecutive_emails_share_one_connection(smtp_sink):
 def test_a_connection_the_server_dropped_is_opened_again(smtp_sink):
     first, second = SignatureFactory.create_batch(2)
     emails.send_confirmation(first)
-    emails._smtp.connection.connection.close()  # as a server closing an idle connection
+    mail._smtp.connection.connection.close()  # as a server closing an idle connection
     emails.send_confirmation(second)
     assert [m["To"] for m in smtp_sink.messages] == [first.email, second.email]
     assert len(smtp_sink.sessions) == 2

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from signatures import services, tasks
+from signatures import services, signing, tasks
 from tests.factories import SignatureFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_every_email_names_the_territory_with_its_kind_and_departement(
     commune = TerritoryFactory(kind="commune", name="Saint-Sernin", departement=ardeche)
     signature = SignatureFactory(declaration=declaration, territory=commune, function="maire")
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_new_links(email=signature.email)
+        signing.send_new_links(email=signature.email)
     services.change_status(signature_id=signature.pk, action="confirm")
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(signature_id=signature.pk, action="approve")

@@ -14,7 +14,7 @@ from gunicorn.config import Config as GunicornConfig
 from core.redaction import GunicornLogger, RedactSecretLinks
 from moderation import decisions
 from public.filters import published_signatures
-from signatures import services, stats
+from signatures import managing, services, stats
 from signatures.forms import consent_version
 from signatures.models import Correction, ModerationEvent, Signature
 from tests.conftest import confirmation_path, wait_for
@@ -60,7 +60,7 @@ def test_every_email_to_a_signatory_carries_a_working_manage_link(
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(signature_id=signature.pk, action="approve", actor=moderator)
     with django_capture_on_commit_callbacks(execute=True):
-        services.correct_signature(
+        managing.correct_signature(
             signature_id=signature.pk,
             fields={**signature_form_data(), "function_other": "", "comment": ""},
         )
@@ -69,9 +69,9 @@ def test_every_email_to_a_signatory_carries_a_working_manage_link(
             correction_id=Correction.objects.get().pk, approve=False, actor=moderator
         )
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_manage_links(email=signature.email)
+        managing.send_manage_links(email=signature.email)
     with django_capture_on_commit_callbacks(execute=True):
-        services.withdraw_signature(signature_id=signature.pk)
+        managing.withdraw_signature(signature_id=signature.pk)
     subjects = [message.subject.split(" — ")[0] for message in mailoutbox]
     assert len(mailoutbox) == 5, subjects  # confirmation, published, correction, link, withdrawn
     for message in mailoutbox:
@@ -228,6 +228,22 @@ def test_download_gives_everything_held_as_json(client, published):
     assert data["ip_address"] == "192.0.2.7"
     assert data["territory"]["name"] == published.territory.name
     assert data["reference"] == published.public_id
+
+
+def test_download_names_who_filled_the_form_on_behalf_and_the_civility(client, published):
+    published.civility = "madame"
+    published.signs_on_behalf = True
+    published.filler_first_name, published.filler_last_name = "Paul", "Cabinet"
+    published.filler_function = "Directeur de cabinet"
+    published.save()
+    data = json.loads(client.post(_manage_path(published), {"action": "download"}).content)
+    assert data["civility"] == "Madame"
+    assert data["filled_on_behalf_by"] == {
+        "first_name": "Paul",
+        "last_name": "Cabinet",
+        "function": "Directeur de cabinet",
+    }
+    assert data["deliberation"] is None
 
 
 def test_a_new_link_answers_the_same_for_known_and_unknown_addresses(

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from declarations.models import Declaration
 from moderation import decisions
-from signatures import services, stats
+from signatures import services, signing, stats
 from signatures.models import ModerationEvent, Signature
 from territories.search import search_territories
 from tests.conftest import run_concurrently
@@ -36,11 +36,11 @@ def _signatory(email="elu@territoire.fr", **overrides):
         "consents_to_news": False,
     }
     data.update(overrides)
-    return services.Signatory(**data)
+    return signing.Signatory(**data)
 
 
 def _sign(declaration, territory, **signatory):
-    return services.sign_declaration(
+    return signing.sign_declaration(
         declaration=declaration,
         territory=territory,
         signatory=_signatory(**signatory),
@@ -61,7 +61,7 @@ def test_sign_declaration_updates_the_pending_signature_of_the_same_address(
     declaration, territory = DeclarationFactory(), TerritoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
         first = _sign(declaration, territory)
-        second = services.sign_declaration(
+        second = signing.sign_declaration(
             declaration=declaration,
             territory=territory,
             signatory=_signatory(email="ELU@territoire.fr", comment="Corrigé"),
@@ -75,7 +75,7 @@ def test_sign_declaration_updates_the_pending_signature_of_the_same_address(
 def test_sign_declaration_refuses_a_territory_with_a_live_signature():
     live = SignatureFactory(status="published")
     with pytest.raises(services.TerritoryAlreadySigned) as caught:
-        services.sign_declaration(
+        signing.sign_declaration(
             declaration=live.declaration,
             territory=live.territory,
             signatory=_signatory(),
@@ -313,3 +313,17 @@ def test_anonymise_signature_withdraws_a_pending_one(moderator):
         Action.WITHDRAW,
         Action.ANONYMISE,
     ]
+
+
+def test_anonymise_signature_erases_who_filled_the_form_on_behalf_too(moderator):
+    signature = SignatureFactory(
+        status="published",
+        signs_on_behalf=True,
+        filler_first_name="Claire",
+        filler_last_name="Martin",
+        filler_function="Directrice de cabinet",
+    )
+    services.anonymise_signature(signature_id=signature.pk, actor=moderator)
+    signature.refresh_from_db()
+    assert (signature.filler_first_name, signature.filler_last_name) == ("", "")
+    assert signature.filler_function == ""

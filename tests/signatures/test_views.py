@@ -309,3 +309,44 @@ def test_sign_for_a_signed_territory_says_who_signed_and_offers_the_ways_out(
     assert "par Madame la Présidente, Claire Première" in html
     assert reverse("public:contact") in html  # write to the team
     assert "/signatures/contester/" in html  # the contest path
+
+
+def test_check_inbox_shows_the_address_and_is_kept_out_of_caches(client, declaration, territory):
+    """The page names the signatory's address: no shared or browser cache may keep it."""
+    response = client.get(_sign(client, declaration, territory=territory.pk)["Location"])
+    assert response.status_code == 200
+    assert "camille.durand@mairie-test.fr" in response.content.decode()
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_contest_past_its_rate_is_refused_and_records_nothing(client, declaration, territory):
+    live = SignatureFactory(declaration=declaration, territory=territory, status="published")
+    url = reverse("signatures:contest", args=[live.public_id])
+    for _ in range(5):  # CONTEST_RATE: invalid attempts count too
+        assert client.post(url, {"first_name": "Sacha"}).status_code == 400
+    response = client.post(
+        url,
+        {
+            "first_name": "Sacha",
+            "last_name": "Maire",
+            "function": "Maire",
+            "email": "maire@testville.fr",
+        },
+    )
+    assert response.status_code == 429
+    assert "Trop de demandes depuis votre connexion." in response.content.decode()
+    assert not live.contests.exists()
+
+
+def test_resend_past_its_rate_is_refused_and_sends_nothing(
+    client, declaration, territory, mailoutbox, django_capture_on_commit_callbacks
+):
+    SignatureFactory(declaration=declaration, territory=territory, email="connu@testville.fr")
+    url = reverse("signatures:resend")
+    for _ in range(10):  # RESEND_RATE
+        assert client.post(url, {"email": "nope"}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"email": "connu@testville.fr"})
+    assert response.status_code == 429
+    assert "Trop de demandes depuis votre connexion." in response.content.decode()
+    assert mailoutbox == []

@@ -4,7 +4,9 @@ public only when a moderator says so."""
 import datetime
 import io
 import os
+import re
 import zipfile
+from html import unescape
 
 import pytest
 from django import forms
@@ -18,8 +20,12 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from signatures import retention, services
-from signatures.models import Signature, private_storage
-from signatures.proof.deliberations import attach_deliberation, set_deliberation_public
+from signatures.models import ModerationEvent, Signature, SignatureStats, private_storage
+from signatures.proof.deliberations import (
+    attach_deliberation,
+    review_deliberation,
+    set_deliberation_public,
+)
 from signatures.proof.fields import DeliberationField
 from signatures.proof.storage import delete_orphan_deliberation_files
 from tests.factories import SignatureFactory, UserFactory
@@ -27,6 +33,7 @@ from tests.factories import SignatureFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 SIGNATURES = reverse("admin:signatures_signature_changelist")
+VOISINVILLE = "Le document est celui de Voisinville."
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +88,12 @@ def _attached(signature=None, data=None, name="Délibération Mairie Dupont.pdf"
 
 def _content(response) -> bytes:
     return b"".join(response.streaming_content)
+
+
+def _refuse(signature, moderator, reason: str, note: str) -> bool:
+    return review_deliberation(
+        signature_id=signature.pk, outcome="refused", actor=moderator, reason=reason, note=note
+    )
 
 
 def test_field_accepts_a_pdf_and_is_optional():
@@ -144,7 +157,8 @@ def test_attach_stores_the_file_privately_under_a_random_name(private_root):
     assert "Mairie" not in name
     assert _attached().deliberation.name != name  # same uploaded name, another random one
     assert (private_root / name).read_bytes() == _pdf()
-    assert signature.verification == Signature.Verification.DELIBERATION
+    assert signature.verification == Signature.Verification.EMAIL  # until a moderator accepts it
+    assert signature.deliberation_review == "pending"
     assert signature.deliberation_uploaded_at is not None
     assert not signature.deliberation_is_public
 
@@ -316,9 +330,10 @@ def test_staff_without_the_moderation_permission_cannot_make_it_public(client):
 
 
 def test_anonymising_deletes_the_file_and_keeps_the_level(
-    private_root, django_capture_on_commit_callbacks
+    private_root, moderator, django_capture_on_commit_callbacks
 ):
     signature = _attached()
+    review_deliberation(signature_id=signature.pk, outcome="accepted", actor=moderator)
     name = signature.deliberation.name
     set_deliberation_public(signature_id=signature.pk, is_public=True, actor=None)
     with django_capture_on_commit_callbacks(execute=True):
@@ -349,3 +364,93 @@ def test_module_reads_private_root_at_each_call(settings, tmp_path):
     name = _attached().deliberation.name
     assert (tmp_path / "ailleurs" / name).exists()
     assert private_storage().location == str(tmp_path / "ailleurs")
+
+
+def test_accepting_records_the_decision_and_refreshes_the_counts(
+    moderator, django_capture_on_commit_callbacks
+):
+    signature = _attached(SignatureFactory(status="published"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review_deliberation(signature_id=signature.pk, outcome="accepted", actor=moderator)
+    signature.refresh_from_db()
+    assert signature.deliberation_review == "accepted"
+    assert signature.deliberation_reviewed_at is not None
+    assert signature.verification == Signature.Verification.DELIBERATION
+    event = ModerationEvent.objects.get()
+    assert (event.action, event.actor, event.from_status, event.to_status) == (
+        "deliberation_ok",
+        moderator,
+        "published",
+        "published",
+    )
+    stats = SignatureStats.objects.get(declaration=signature.declaration)
+    assert stats.by_verification == {"deliberation": 1}
+    # The same decision twice changes nothing and records nothing.
+    assert not review_deliberation(signature_id=signature.pk, outcome="accepted", actor=moderator)
+    assert ModerationEvent.objects.count() == 1
+
+
+def test_refusing_keeps_the_level_hides_the_file_and_tells_the_signatory_why(
+    moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    signature = _attached(SignatureFactory(status="published"))
+    set_deliberation_public(signature_id=signature.pk, is_public=True, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _refuse(signature, moderator, "other_territory", VOISINVILLE)
+    signature.refresh_from_db()
+    assert signature.deliberation_review == "refused"
+    assert signature.deliberation_refusal_reason == "other_territory"
+    assert signature.deliberation_refusal_note == VOISINVILLE
+    assert signature.verification == Signature.Verification.EMAIL
+    assert not signature.deliberation_is_public  # a refused document proves nothing publicly
+    event = ModerationEvent.objects.get()
+    assert (event.action, event.reason, event.note) == (
+        "deliberation_no",
+        "other_territory",
+        VOISINVILLE,
+    )
+    event.refresh_from_db()
+    assert event.notified_at is not None
+    [email] = mailoutbox
+    assert email.to == [signature.email]
+    assert "délibération" in email.subject
+    for body in (email.body, email.alternatives[0][0]):
+        assert "Document d'un autre territoire" in unescape(body)
+        assert VOISINVILLE in body
+
+
+def test_review_leaves_a_signature_without_a_deliberation_alone(moderator):
+    signature = SignatureFactory(status="published")
+    assert not review_deliberation(signature_id=signature.pk, outcome="accepted", actor=moderator)
+    signature.refresh_from_db()
+    assert signature.deliberation_review == ""
+    assert not ModerationEvent.objects.exists()
+
+
+def test_a_new_upload_puts_a_refused_deliberation_back_in_review(moderator):
+    signature = _attached(SignatureFactory(status="confirmed"))
+    _refuse(signature, moderator, "illegible", "Illisible.")
+    signature = _attached(signature)
+    signature.refresh_from_db()
+    assert signature.deliberation_review == "pending"
+    assert signature.deliberation_reviewed_at is None
+    assert (signature.deliberation_refusal_reason, signature.deliberation_refusal_note) == ("", "")
+
+
+def _manage_text(client, signature) -> str:
+    html = client.get(reverse("signatures:manage", args=[signature.make_manage_token()]))
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html.content.decode())).split())
+
+
+def test_the_signatory_page_says_the_deliberation_awaits_review_then_why_it_was_refused(
+    client, moderator
+):
+    signature = _attached(SignatureFactory(status="published"))
+    assert "Votre délibération attend l'examen d'un modérateur" in _manage_text(client, signature)
+    _refuse(signature, moderator, "illegible", "La page des signatures manque.")
+    text = _manage_text(client, signature)
+    assert (
+        "Votre délibération n'a pas été retenue par la modération : "
+        "Document illisible, incomplet ou non signé. La page des signatures manque."
+    ) in text
+    assert "attend l'examen" not in text

@@ -11,6 +11,7 @@ from public.filters import public_row
 from signatures import services
 from signatures.forms import SignatureForm
 from signatures.models import Flag, Signature, function_fits
+from signatures.proof import deliberations
 from territories.models import TerritoryDomain
 from tests.factories import SignatureFactory, TerritoryFactory, fake_siren, signature_form_data
 
@@ -172,7 +173,7 @@ def _pdf_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_deliberation_attached_when_signing_raises_the_level(
+def test_a_deliberation_attached_when_signing_waits_for_a_moderator(
     client, declaration, territory, settings, tmp_path
 ):
     settings.PRIVATE_ROOT = tmp_path
@@ -183,7 +184,8 @@ def test_a_deliberation_attached_when_signing_raises_the_level(
     )
     assert response.status_code == 302
     signature = Signature.objects.get()
-    assert signature.verification == Signature.Verification.DELIBERATION
+    assert signature.verification == Signature.Verification.EMAIL  # not looked at yet
+    assert signature.deliberation_review == "pending"
     assert "deliberation-conseil" not in signature.deliberation.name  # a random name
     assert (tmp_path / signature.deliberation.name).read_bytes().startswith(b"%PDF-")
 
@@ -213,7 +215,7 @@ def test_a_deliberation_joined_later_from_the_manage_page_can_be_made_public(
     response = client.post(path, {"action": "deliberation", "deliberation": upload})
     assert response.status_code == 302
     signature.refresh_from_db()
-    assert signature.verification == Signature.Verification.DELIBERATION
+    assert signature.verification == Signature.Verification.EMAIL  # until a moderator accepts it
     public = reverse("public:deliberation", args=[signature.public_id])
     listing = reverse("public:list", args=[declaration.slug])
     assert public not in client.get(listing).content.decode()
@@ -226,3 +228,71 @@ def test_a_deliberation_joined_later_from_the_manage_page_can_be_made_public(
     response = client.get(public)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+
+
+def _attach(signature) -> Signature:
+    upload = SimpleUploadedFile("deliberation.pdf", _pdf_bytes(), "application/pdf")
+    deliberations.attach_deliberation(signature_id=signature.pk, uploaded_file=upload)
+    signature.refresh_from_db()
+    return signature
+
+
+def _review(signature, outcome, actor, **refusal) -> Signature:
+    deliberations.review_deliberation(
+        signature_id=signature.pk, outcome=outcome, actor=actor, **refusal
+    )
+    signature.refresh_from_db()
+    return signature
+
+
+@pytest.fixture
+def official(declaration, settings, tmp_path):
+    """A published signature from one of its territory's official domains."""
+    settings.PRIVATE_ROOT = tmp_path
+    territory = TerritoryFactory(kind="commune", siren=fake_siren(51))
+    TerritoryDomain.objects.create(territory=territory, domain="testville.fr", source="moderator")
+    signature = SignatureFactory(
+        declaration=declaration,
+        territory=territory,
+        email="maire@testville.fr",
+        function="maire",
+        status="published",
+    )
+    services.refresh_proof(signature)
+    assert signature.verification == Signature.Verification.OFFICIAL_DOMAIN
+    return signature
+
+
+def test_an_uploaded_deliberation_counts_only_once_a_moderator_accepts_it(official, moderator):
+    signature = _attach(official)
+    assert signature.verification == Signature.Verification.OFFICIAL_DOMAIN
+    assert signature.deliberation_review == "pending"
+    signature = _review(signature, "accepted", moderator)
+    assert signature.verification == Signature.Verification.DELIBERATION
+
+
+def test_a_refused_deliberation_does_not_count(official, moderator):
+    signature = _review(
+        _attach(official),
+        "refused",
+        moderator,
+        reason="other_territory",
+    )
+    assert signature.verification == Signature.Verification.OFFICIAL_DOMAIN
+    signature = _review(signature, "accepted", moderator)
+    assert signature.verification == Signature.Verification.DELIBERATION  # on second thoughts
+
+
+def test_a_new_upload_waits_for_its_own_review(official, moderator):
+    signature = _review(_attach(official), "accepted", moderator)
+    assert signature.verification == Signature.Verification.DELIBERATION
+    signature = _attach(signature)  # another file, which nobody has looked at
+    assert signature.deliberation_review == "pending"
+    assert signature.verification == Signature.Verification.OFFICIAL_DOMAIN
+
+
+def test_proconnect_still_ranks_above_an_accepted_deliberation(moderator, official):
+    official.proconnect_siret = f"{official.territory.siren}00017"
+    official.save(update_fields=["proconnect_siret"])
+    signature = _review(_attach(official), "accepted", moderator)
+    assert signature.verification == Signature.Verification.PROCONNECT
