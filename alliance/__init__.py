@@ -1,4 +1,6 @@
-# Load the Celery app whenever Django starts, so @shared_task binds to it.
+"""The project only: settings, URLs, WSGI/ASGI and the Celery app (loaded here whenever
+Django starts, so that @shared_task binds to it)."""
+
 from .celery import app as celery_app
 
 __all__ = ("celery_app",)

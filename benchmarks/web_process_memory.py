@@ -55,16 +55,7 @@ def main() -> None:
     before, after = (float(value) for value in sizes.split())
     print(f"Interpreter alone: {before:.1f} MiB RSS; application and URLs loaded: {after:.1f} MiB")
     packages = collections.Counter(name.split(".")[0] for name in modules.split())
-    ours = {
-        "alliance",
-        "core",
-        "declarations",
-        "territories",
-        "proconnect",
-        "signatures",
-        "moderation",
-        "public",
-    }
+    ours = {path.parent.name for path in ROOT.glob("*/__init__.py")}  # the project's packages
     listed = [(name, count) for name, count in packages.most_common() if name not in ours]
     print("Most modules loaded, by package:", ", ".join(f"{n} {c}" for n, c in listed[:15]))
 

@@ -90,6 +90,14 @@ def test_every_app_is_checked():
     assert ours == set(APPS)
 
 
+@pytest.mark.parametrize("app", APPS)
+def test_each_app_says_what_it_holds(app):
+    """One sentence or two in its __init__.py: the first thing a newcomer reads."""
+    docstring = ast.get_docstring(ast.parse((ROOT / app / "__init__.py").read_text()))
+    assert docstring
+    assert len(docstring) < 400
+
+
 def test_apps_import_only_the_layers_below_them():
     wrong = [
         f"{source} imports {target}"

@@ -105,8 +105,8 @@ def _attach_deliberation(request, signature, *, context, here, **_kwargs):
         request,
         here,
         _(
-            "La délibération est jointe. Les modérateurs la verront ; elle n'est publiée "
-            "que s'ils le décident."
+            "La délibération est jointe. Elle comptera dans le niveau de vérification une "
+            "fois acceptée par les modérateurs ; elle n'est publiée que s'ils le décident."
         ),
     )
 
