@@ -267,6 +267,13 @@ def refresh_counts(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
+def private_root(settings, tmp_path):
+    """Deliberation files in the test's own folder (settings.PRIVATE_ROOT)."""
+    settings.PRIVATE_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
 def moderator(db):
     """A staff member of the "Modérateurs" group (made by migration signatures/0003)."""
     user = UserFactory(username="moderatrice")

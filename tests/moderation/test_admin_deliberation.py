@@ -15,16 +15,10 @@ from signatures.models import ModerationEvent, Signature
 from signatures.proof.deliberations import attach_deliberation
 from tests.factories import SignatureFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
 SIGNATURES = reverse("admin:signatures_signature_changelist")
 QUEUE = reverse("admin:signatures_moderationqueue_changelist")
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.PRIVATE_ROOT = tmp_path
-    return tmp_path
 
 
 def _attached(**fields) -> Signature:

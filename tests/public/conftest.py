@@ -1,5 +1,5 @@
-"""Fixtures of the public pages' tests: a declaration with a goal, and one as the public
-sees it."""
+"""Fixtures of the public pages' tests: a declaration with a goal, one as the public sees
+it, and the contact form's address."""
 
 import datetime
 
@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from declarations.models import Network
 from tests.factories import SignatureFactory
+
+CONTACT = "contact@alliance.example.org"
 
 
 @pytest.fixture
@@ -56,3 +58,10 @@ def signed_declaration(declaration, territories, refresh_counts):
     SignatureFactory(declaration=declaration, status="confirmed", email="attente@x.fr")
     refresh_counts(declaration)
     return declaration
+
+
+@pytest.fixture
+def contact_settings(settings):
+    """The contact form shown, its messages going to CONTACT."""
+    settings.CONTACT_EMAIL = CONTACT
+    return settings

@@ -7,17 +7,12 @@ from public import tasks
 
 pytestmark = pytest.mark.django_db
 
-CONTACT = "contact@alliance.example.org"
+CONTACT = "contact@alliance.example.org"  # as the contact_settings fixture sets it
+
 ADDRESS = "voisin@exemple.fr"
 # What somebody typing another person's address could want delivered to them.
 NAME = "Votre compte est suspendu appelez le 08 99 00 00 00"
 MESSAGE = "Gagnez 5000 euros : répondez avec vos coordonnées bancaires."
-
-
-@pytest.fixture
-def contact_settings(settings):
-    settings.CONTACT_EMAIL = CONTACT
-    return settings
 
 
 def _send_form(client, django_capture_on_commit_callbacks):

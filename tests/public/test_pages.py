@@ -12,7 +12,7 @@ from signatures.models import OutgoingEmail
 
 pytestmark = pytest.mark.django_db
 
-CONTACT = "contact@alliance.example.org"
+CONTACT = "contact@alliance.example.org"  # as the contact_settings fixture sets it
 
 
 def _text(response) -> str:
@@ -30,12 +30,6 @@ def legal_settings(settings):
     settings.HOST_ADDRESS = "1 rue de l'Hébergement, 59000 Lille"
     settings.CONTACT_EMAIL = CONTACT
     settings.PRIVACY_EMAIL = "dpo@alliance.example.org"
-    return settings
-
-
-@pytest.fixture
-def contact_settings(settings):
-    settings.CONTACT_EMAIL = CONTACT
     return settings
 
 

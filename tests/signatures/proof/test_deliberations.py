@@ -30,16 +30,10 @@ from signatures.proof.fields import DeliberationField
 from signatures.proof.storage import delete_orphan_deliberation_files
 from tests.factories import SignatureFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
 SIGNATURES = reverse("admin:signatures_signature_changelist")
 VOISINVILLE = "Le document est celui de Voisinville."
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.PRIVATE_ROOT = tmp_path
-    return tmp_path
 
 
 def _pdf(**encryption) -> bytes:
