@@ -21,7 +21,7 @@ from .erasure import erase_personal_data
 from .models import Contest, Flag, ModerationEvent, OutgoingEmail, Signature, source_hash
 from .proof.levels import refresh_proof
 from .tasks import (
-    refresh_stats,
+    queue_stats_run,
     send_confirmation_email,
     send_contest_answer,
     send_contest_received,
@@ -94,7 +94,9 @@ def queue_confirmation(signature: Signature, *, capped: bool = True) -> bool:
 
 
 def queue_stats_refresh(declaration_id: int) -> None:
-    transaction.on_commit(lambda: refresh_stats.delay(declaration_id), robust=True)
+    """After commit, a refresh of the public counts and their version (coalesced with the
+    other changes of the same second: tasks.queue_stats_run)."""
+    transaction.on_commit(lambda: queue_stats_run(declaration_id), robust=True)
 
 
 # Which statuses each action may leave from, and where it leads (None: decided

@@ -161,3 +161,28 @@ def test_sweep_unsent_emails_ignores_sent_failed_confirmed_and_expired_signature
     SignatureFactory(confirmation_queued_at=long_ago, status="confirmed")
     SignatureFactory(confirmation_queued_at=timezone.now() - datetime.timedelta(days=8))
     assert tasks.sweep_unsent_emails() == 0
+
+
+def test_publications_of_the_same_second_share_one_counts_refresh(monkeypatch, declaration):
+    """The counts' version reads every published signature: a burst queues one run, and a
+    change after that run has started queues the next."""
+    queued = []
+    monkeypatch.setattr(
+        tasks.refresh_stats, "apply_async", lambda args, countdown: queued.append(countdown)
+    )
+    for _ in range(3):
+        tasks.queue_stats_run(declaration.pk)
+    assert queued == [tasks.STATS_DELAY_SECONDS]
+    tasks.refresh_stats(declaration.pk)  # the run starts: later changes need another
+    tasks.queue_stats_run(declaration.pk)
+    assert len(queued) == 2
+
+
+def test_a_publication_still_refreshes_the_counts_with_tasks_run_at_once(
+    declaration, django_capture_on_commit_callbacks
+):
+    signature = SignatureFactory(declaration=declaration, status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(signature_id=signature.pk, action="approve")
+    declaration.refresh_from_db()
+    assert declaration.signature_count == 1
