@@ -35,3 +35,29 @@ def test_every_email_names_the_territory_with_its_kind_and_departement(
         assert "Saint-Sernin (commune, Ardèche)" in message.subject
         assert "Saint-Sernin (commune, Ardèche)" in message.body
         assert "Saint-Sernin (commune, Ardèche)" in message.alternatives[0][0]
+
+
+def test_the_contest_acknowledgement_repeats_nothing_the_contester_typed(
+    settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """It goes to an address anyone may type: what they typed must not reach it (the
+    contact form's acknowledgement follows the same rule). Moderators get it all."""
+    settings.CONTACT_EMAIL = "moderation@alliance.example.org"
+    live = SignatureFactory(status="published")
+    contester = services.Contester(
+        first_name="Gagnez",
+        last_name="Un Voyage En Appelant Le Numéro Affiché",
+        function="Maire",
+        email="voisin@exemple.fr",
+        message="Texte libre envoyé à n'importe qui",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contest_signature(
+            signature_id=live.pk, contester=contester, source=services.Source(ip="192.0.2.1")
+        )
+    (acknowledgement,) = [m for m in mailoutbox if m.to == ["voisin@exemple.fr"]]
+    received = acknowledgement.body + acknowledgement.alternatives[0][0]
+    for typed in ("Gagnez", "Voyage", "Texte libre"):
+        assert typed not in received
+    to_moderators = [m for m in mailoutbox if "moderation@alliance.example.org" in m.to]
+    assert "Gagnez" in to_moderators[0].body
