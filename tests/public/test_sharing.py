@@ -1,6 +1,7 @@
 """Sharing a declaration: plain share links, the Mastodon hop, the link-preview picture."""
 
 import datetime
+import html
 import io
 import re
 import urllib.parse
@@ -15,7 +16,7 @@ from signatures import services
 from signatures.models import SocialImage
 from signatures.social_image import render_social_image, stale_social_images
 from signatures.tasks import refresh_stats
-from tests.factories import SignatureFactory
+from tests.factories import SignatureFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,38 @@ def test_publication_page_shares_the_declaration_in_the_territorys_name(
     assert "Et maintenant ?" in html
     text = urllib.parse.quote(f"Brest test a signé la déclaration « {signed_declaration.title} »")
     assert f"https://x.com/intent/tweet?text={text}&amp;url=" in html
+
+
+@pytest.mark.parametrize("page", ["declaration", "verify", "confirmed"])
+def test_share_texts_carry_no_html_entities(client, declaration, page):
+    """Apostrophes, quotes and ampersands reach the share links as characters: a text
+    escaped for the page (blocktranslate's asvar) must not be encoded a second time."""
+    declaration.title = "Saisissons l'opportunité d'une \"alliance\" & relance"
+    declaration.save()
+    territory = TerritoryFactory(name="Saint-Jean-d'Angély")
+    signature = SignatureFactory(declaration=declaration, territory=territory, status="published")
+    if page == "confirmed":
+        session = client.session
+        session["confirmed_signature"] = signature.public_id
+        session.save()
+    url = {
+        "declaration": declaration.get_absolute_url(),
+        "verify": reverse("public:verify", args=[signature.public_id]),
+        "confirmed": reverse("signatures:confirmed"),
+    }[page]
+    share = client.get(url).content.decode().split('id="share-title"')[1]
+    # What a browser reads: the attribute unescaped once, then the URL decoded once.
+    shared = [urllib.parse.unquote(html.unescape(link)) for link in _links(share)]
+    hidden = html.unescape(re.search(r'name="text" value="([^"]*)"', share).group(1))
+    for text in [*shared, hidden]:
+        assert "&#" not in text
+        assert "&amp;" not in text
+        assert "&quot;" not in text
+    title = "l'opportunité d'une \"alliance\" & relance"
+    assert title in hidden
+    assert sum(title in link for link in shared) == 2  # the email and X
+    if page != "declaration":
+        assert "Saint-Jean-d'Angély" in hidden
 
 
 def test_publication_email_gives_the_declarations_address_to_share(
