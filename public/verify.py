@@ -2,8 +2,8 @@
 deliberation a moderator made public.
 
 The attestation's QR code leads to `/verifier/<public id>/`: the page shows the
-signature's public record while it is published, says when it was withdrawn, and
-answers 404 for every other reference.
+signature's public record while it is published, says when it was withdrawn or
+refused after publication, and answers 404 for every other reference.
 """
 
 from django.db.models import Q
@@ -33,7 +33,9 @@ def verify(request, public_id):
         "declaration": signature.declaration,
         "public_id": signature.public_id,
         "is_published": signature.status == Status.PUBLISHED,
-        "withdrawn_at": signature.withdrawn_at,
+        # Withdrawn by the territory, or refused by moderators after publication: either
+        # way the attestation no longer stands, and the page says since when.
+        "withdrawn_at": signature.withdrawn_at or signature.rejected_at,
         "verification_url": signature.verification_url,
     }
     if context["is_published"]:
@@ -88,18 +90,19 @@ def deliberation(request, public_id):
 
 
 def _verifiable_or_none(public_id: str) -> Signature | None:
-    """The signature if it is published, or was published and then withdrawn.
+    """The signature if it is published, or was published and then withdrawn or refused.
 
-    A rejected one (even after publication) answers like an unknown reference: it
-    is not, or no longer, a signature of the declaration. So does one withdrawn
-    before publication, which never had a public record.
+    An attestation printed while it was published leads here: the page must say it
+    no longer stands. One withdrawn or refused before publication never had a public
+    record, and answers like an unknown reference.
     """
     return (
         Signature.objects.select_related(
             "declaration", "territory__departement", "territory__region"
         )
         .filter(
-            Q(status=Status.PUBLISHED) | Q(status=Status.WITHDRAWN, published_at__isnull=False),
+            Q(status=Status.PUBLISHED)
+            | Q(status__in=(Status.WITHDRAWN, Status.REJECTED), published_at__isnull=False),
             public_id=public_id,
         )
         .first()

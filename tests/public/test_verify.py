@@ -219,13 +219,23 @@ def test_no_verify_page_nor_attestation_before_publication(client, declaration, 
     assert client.get(_attestation_path(signature)).status_code == 404
 
 
-def test_a_rejected_signature_answers_like_an_unknown_one(client, attested):
+def test_a_signature_refused_after_publication_says_it_no_longer_stands(client, attested):
+    """Issue 24: the attestation promises its page says whether the signature stands."""
     change_status(signature_id=attested.pk, action="reject")
     response = client.get(_verify_path(attested))
-    assert response.status_code == 404
-    assert "Aucune signature publiée ne porte cette référence." in _text(response)
+    assert response.status_code == 200
+    assert "Cette signature a été retirée le" in _text(response)
+    assert "elle n'est plus valable" in _text(response)
     assert "Camille Durand" not in _text(response)
     assert client.get(_attestation_path(attested)).status_code == 404
+
+
+def test_a_signature_refused_before_publication_has_no_page(client, declaration):
+    signature = SignatureFactory(declaration=declaration, status=Status.CONFIRMED)
+    change_status(signature_id=signature.pk, action="reject")
+    response = client.get(_verify_path(signature))
+    assert response.status_code == 404
+    assert "Aucune signature publiée ne porte cette référence." in _text(response)
 
 
 def test_a_signature_withdrawn_before_publication_has_no_page(client, declaration):
