@@ -70,6 +70,8 @@ def send_decision(event: ModerationEvent) -> None:
             "declaration_url": _absolute(signature.declaration.get_absolute_url()),
         },
         to=signature.email,
+        # A refusal says how to answer it: a reply reaches people who can reconsider it.
+        reply_to=settings.CONTACT_EMAIL or None,
     )
 
 

@@ -167,6 +167,10 @@ def _manage_context(signature) -> dict:
         "can_change": signature.status
         not in (Signature.Status.WITHDRAWN, Signature.Status.REJECTED)
         and not signature.anonymised_at,
+        # A refused signature may still join a deliberation: it is how a signatory
+        # contests « ne représente pas ce territoire » (proof.deliberations).
+        "can_attach": signature.status != Signature.Status.WITHDRAWN
+        and not signature.anonymised_at,
     }
 
 

@@ -61,3 +61,25 @@ def test_the_contest_acknowledgement_repeats_nothing_the_contester_typed(
         assert typed not in received
     to_moderators = [m for m in mailoutbox if "moderation@alliance.example.org" in m.to]
     assert "Gagnez" in to_moderators[0].body
+
+
+@pytest.mark.parametrize("contact", ["moderation@alliance.example.org", ""])
+def test_a_refusal_says_how_to_contest_it(
+    settings, contact, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.CONTACT_EMAIL = contact
+    signature = SignatureFactory(status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(
+            signature_id=signature.pk, action="reject", reason="not_representative"
+        )
+    (email,) = mailoutbox
+    assert "Pour contester cette décision" in email.body
+    assert "un modérateur réexaminera alors la signature" in email.body
+    assert "/signatures/gerer/" in email.body  # the page where the document is attached
+    if contact:
+        assert email.reply_to == [contact]
+        assert f"répondez à cet e-mail (il arrive à {contact})" in email.body
+    else:
+        assert email.reply_to == []
+        assert "signez de nouveau" in email.body

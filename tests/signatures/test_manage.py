@@ -1,15 +1,18 @@
 """The signatory in control: the personal "manage" link, correct, withdraw, download."""
 
 import datetime
+import io
 import json
 import logging
 import re
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from gunicorn.config import Config as GunicornConfig
+from pypdf import PdfWriter
 
 from core.redaction import GunicornLogger, RedactSecretLinks
 from moderation import decisions
@@ -345,3 +348,23 @@ def test_origin_null_is_accepted_only_on_the_no_referrer_pages(published, declar
     assert (
         browser.post(sign, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null").status_code == 403
     )
+
+
+def test_a_refused_signatory_contests_by_attaching_a_deliberation(client, private_root):
+    """The refusal email says so: the page of a refused signature keeps the upload, and
+    the file puts the signature back before the moderators."""
+    refused = SignatureFactory(status="confirmed")
+    services.change_status(signature_id=refused.pk, action="reject", reason="not_representative")
+    page = client.get(_manage_path(refused)).content.decode()
+    assert "Pour contester le refus de votre signature" in page
+    assert 'value="deliberation"' in page
+    assert "Enregistrer la correction" not in page  # nothing else changes a refused one
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    upload = SimpleUploadedFile("deliberation.pdf", pdf.getvalue(), "application/pdf")
+    client.post(_manage_path(refused), {"action": "deliberation", "deliberation": upload})
+    refused.refresh_from_db()
+    assert refused.deliberation_review == Signature.DeliberationReview.PENDING
+    assert Signature.objects.awaiting_decision().filter(pk=refused.pk).exists()
