@@ -26,7 +26,7 @@ from ninja.renderers import JSONRenderer
 from core import pagecache
 from declarations.models import Declaration, DemandGroup, Network
 from signatures.models import Signature, SignatureStats
-from signatures.stats import stats_for, version_for_slug
+from signatures.stats import stats_for
 from territories.models import Territory
 
 from .filters import PublicFilterForm, public_row, published_signatures
@@ -234,8 +234,6 @@ def declaration_list(request: HttpRequest, response: HttpResponse):
 def declaration_detail(request: HttpRequest, slug: str, response: HttpResponse):
     """One declaration; the text is prefetched only once the ETag did not match."""
     declaration = _get_declaration(slug)
-    # Read before the counts and the text: the page cache keeps this answer for that version.
-    response[pagecache.HEADER] = f"{declaration.slug} {version_for_slug(declaration.slug)}"
     stats = stats_for(declaration)
     not_modified = _not_modified(request, response, _declaration_version(declaration, stats))
     if not_modified:

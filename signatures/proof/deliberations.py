@@ -154,9 +154,10 @@ def set_deliberation_public(*, signature_id: int, is_public: bool, actor) -> boo
     Side effects: sets `deliberation_is_public` when the signature has a
     deliberation and the value changes; records the change in the admin's history
     of the signature (LogEntry, by `actor`: ModerationEvent has no action for
-    it, and adding one would need a migration). The counts do not depend on it,
-    and the public list is read live. The public view serves the file only while
-    the signature is published too. Returns whether anything changed.
+    it); when the signature is published, queues the refresh of the counts'
+    version, which the cached public pages follow (the list links the file). The
+    public view serves the file only while the signature is published too.
+    Returns whether anything changed.
     """
     with transaction.atomic():
         signature = _locked(signature_id)
